@@ -1,0 +1,25 @@
+"""The Celery app and its beat schedule (DESIGN.md "Background jobs")."""
+
+import os
+
+from celery import Celery
+from celery.schedules import crontab
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ecrf.settings")
+
+app = Celery("ecrf")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+app.conf.beat_schedule = {
+    # Re-enqueue outbox entries whose delivery task was lost or failed (retried until delivered).
+    "notifications-deliver-pending": {
+        "task": "ecrf.notifications.tasks.deliver_pending",
+        "schedule": 60.0,
+    },
+    # Part 11: periodic verification of the audit trail's hash chain.
+    "audit-verify-chain": {
+        "task": "ecrf.audit.tasks.verify_audit_chain",
+        "schedule": crontab(minute=17),
+    },
+}

@@ -1,0 +1,71 @@
+"""One declaration per form: the generic machinery turns a ``FormSpec`` into its service calls,
+API endpoint, pages, admin and history (so each CRF is declared once, never copied)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ecrf.accounts.roles import CASEBOOK_READ_ROLES, SITE_ENTRY_ROLES, Role
+
+if TYPE_CHECKING:
+    from ecrf.crf.models import CRF
+
+Validator = Callable[["CRF"], dict[str, str]]
+Hook = Callable[["CRF", Any], None]
+
+
+@dataclass(frozen=True)
+class FormSpec:
+    key: str  # "<app_label>.<name>", stable; used by the schedule and tasks
+    model: type[CRF]
+    fields: tuple[str, ...]  # what users enter
+    slug: str  # kebab-case: /api/v1/<slug>/ and page URLs
+    label: str
+    write_roles: frozenset[str] = SITE_ENTRY_ROLES
+    read_roles: frozenset[str] = CASEBOOK_READ_ROLES
+    # Data managers apply site-confirmed corrections (with a reason) through the admin.
+    correction_roles: frozenset[str] = frozenset({Role.DATA_MANAGER})
+    derived_fields: tuple[str, ...] = ()  # computed on the server (invariant 8), read-only
+    # Fields that identify one entry within a participant: () means one per participant,
+    # None means any number (e.g. repeated adverse events).
+    one_per: tuple[str, ...] | None = None
+    requires_randomized: bool = False
+    validate: Validator | None = None  # cross-field and domain rules -> {field: message}
+    derive: Callable[["CRF"], None] | None = None  # sets derived fields from raw values
+    after_write: Hook | None = None  # inside the transaction (use on_commit for tasks)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def api_basename(self) -> str:
+        return self.slug
+
+
+_REGISTRY: dict[str, FormSpec] = {}
+
+
+def register(spec: FormSpec) -> FormSpec:
+    existing = _REGISTRY.get(spec.key)
+    if existing is not None and existing.model is not spec.model:
+        raise RuntimeError(f"Form key {spec.key} is registered twice.")
+    if any(s.slug == spec.slug and s.key != spec.key for s in _REGISTRY.values()):
+        raise RuntimeError(f"Form slug {spec.slug} is used twice.")
+    _REGISTRY[spec.key] = spec
+    return spec
+
+
+def all_specs() -> list[FormSpec]:
+    return sorted(_REGISTRY.values(), key=lambda s: s.key)
+
+
+def get_spec(key: str) -> FormSpec:
+    return _REGISTRY[key]
+
+
+def spec_for_slug(slug: str) -> FormSpec | None:
+    return next((s for s in _REGISTRY.values() if s.slug == slug), None)
+
+
+def spec_for_model(model: type) -> FormSpec | None:
+    return next((s for s in _REGISTRY.values() if s.model is model), None)

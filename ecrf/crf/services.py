@@ -1,0 +1,187 @@
+"""Every write to a CRF goes through these functions (UI, API, admin, imports, tasks).
+
+Each one: checks the actor's authority and site scope, locks the row, compares the version
+the writer read (409 if stale), passes the write guard (409 under a freeze or lock), demands a
+reason once the form has been submitted, validates and derives on the server, and saves with
+the user and reason in the hash-chained history, all in one transaction.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, models, transaction
+from django.utils import timezone
+
+from ecrf.accounts.roles import SITE_SCOPED_ROLES, user_roles
+from ecrf.accounts.selectors import member_site_ids
+from ecrf.core.errors import DomainError, ErrorCode, invalid
+from ecrf.core.validation import full_clean_or_400
+from ecrf.crf.guard import assert_writable
+from ecrf.crf.models import CRF, EntryStatus, Participant
+from ecrf.crf.registry import FormSpec
+from ecrf.crf.selectors import participant_get
+
+_META_FIELDS = ("status", "status_reason")
+
+
+def _authorize(actor: Any, spec: FormSpec, participant: Participant, *, correction: bool = False) -> None:
+    """404 if the participant is outside the actor's scope; 403 if visible but not writable."""
+    participant_get(actor, participant.pk, spec.read_roles | spec.write_roles | spec.correction_roles)
+    roles = user_roles(actor)
+    allowed = spec.correction_roles if correction else spec.write_roles
+    held = roles & allowed
+    if not held:
+        raise DomainError(ErrorCode.FORBIDDEN, f"Your role may not change {spec.label} forms.")
+    if held <= SITE_SCOPED_ROLES and participant.site_id not in member_site_ids(actor):
+        raise DomainError(ErrorCode.FORBIDDEN, f"You may change {spec.label} forms only at your own site.")
+
+
+def coerce_data(spec: FormSpec, data: dict[str, Any]) -> dict[str, Any]:
+    """Parse raw values into the fields' Python types; unknown fields are refused."""
+    unknown = sorted(set(data) - set(spec.fields))
+    if unknown:
+        raise DomainError(ErrorCode.UNKNOWN_FIELD, f"Unknown field {', '.join(unknown)} for {spec.label}.",
+                          fields={name: "Unknown field; it is not part of this form." for name in unknown})
+    values: dict[str, Any] = {}
+    errors: dict[str, list[str]] = {}
+    for name, raw in data.items():
+        field = spec.model._meta.get_field(name)
+        try:
+            values[name] = field.to_python(raw) if not isinstance(field, models.ForeignKey) else raw
+        except ValidationError as exc:
+            errors[name] = exc.messages
+    if errors:
+        raise DomainError(ErrorCode.INVALID, "Some values could not be read; see the field errors.", fields=errors)
+    return values
+
+
+def _validate(spec: FormSpec, form: CRF) -> None:
+    if spec.derive is not None:
+        spec.derive(form)
+    errors = spec.validate(form) if spec.validate is not None else {}
+    if errors:
+        name, message = next(iter(errors.items()))
+        raise DomainError(ErrorCode.INVALID, f"{name}: {message}", fields=errors)
+    full_clean_or_400(form, exclude=["participant", "created_by", "updated_by"])
+    if spec.one_per is not None:
+        clash = spec.model.objects.filter(participant_id=form.participant_id).exclude(status=EntryStatus.RETRACTED)
+        clash = clash.filter(**{name: getattr(form, name) for name in spec.one_per})
+        if form.pk:
+            clash = clash.exclude(pk=form.pk)
+        if clash.exists():
+            what = ", ".join(f"{n} {getattr(form, n)}" for n in spec.one_per) or "this participant"
+            raise DomainError(ErrorCode.INVALID, f"There is already a {spec.label} form for {what}; edit that one instead.",
+                              fields={(spec.one_per[0] if spec.one_per else "participant"): "Already recorded."})
+
+
+def _save(spec: FormSpec, form: CRF, *, actor: Any, reason: str) -> CRF:
+    now = timezone.now()
+    form.updated_at = now
+    form.updated_by = actor if getattr(actor, "is_authenticated", False) else None
+    form._history_user = form.updated_by
+    form._change_reason = reason
+    try:
+        with transaction.atomic():
+            form.save()
+    except IntegrityError as exc:
+        raise DomainError(ErrorCode.INVALID, f"This {spec.label} entry conflicts with one already recorded.") from exc
+    if spec.after_write is not None:
+        spec.after_write(form, actor)
+    return form
+
+
+def _locked(spec: FormSpec, form: CRF, version: int | None) -> CRF:
+    current = spec.model.objects.select_for_update().select_related("participant").get(pk=form.pk)
+    if version is None:
+        raise invalid("Send the version you read, so that concurrent changes are detected.", version="Required.")
+    if int(version) != current.version:
+        raise DomainError(ErrorCode.STALE_VERSION,
+                          f"This {spec.label} form was changed by someone else (version {current.version}, you sent {version}); reload it and apply your change again.")
+    if current.status == EntryStatus.RETRACTED:
+        raise DomainError(ErrorCode.STATE_CONFLICT, f"This {spec.label} entry was retracted; it cannot change.")
+    return current
+
+
+def _reason_if_submitted(form: CRF, reason: str | None) -> str:
+    reason = (reason or "").strip()
+    if form.ever_submitted and not reason:
+        raise DomainError(ErrorCode.REASON_REQUIRED, "This form has been submitted: give a reason for the change.",
+                          fields={"reason": "A reason is required for changes after submission."})
+    return reason
+
+
+@transaction.atomic
+def form_create(*, actor: Any, spec: FormSpec, participant: Participant, data: dict[str, Any],
+                submit: bool = False) -> CRF:
+    _authorize(actor, spec, participant)
+    participant = Participant.objects.select_for_update().get(pk=participant.pk)
+    assert_writable(participant=participant)
+    if spec.requires_randomized and not participant.is_randomized:
+        raise DomainError(ErrorCode.STATE_CONFLICT, f"{spec.label} forms are recorded only after randomization.")
+    values = coerce_data(spec, data)
+    form = spec.model(participant=participant, **values)
+    form.created_by = actor if getattr(actor, "is_authenticated", False) else None
+    if submit:
+        form.status = EntryStatus.SUBMITTED
+        form.submitted_at = timezone.now()
+    _validate(spec, form)
+    return _save(spec, form, actor=actor, reason="Created and submitted" if submit else "Created")
+
+
+@transaction.atomic
+def form_update(*, actor: Any, spec: FormSpec, form: CRF, data: dict[str, Any], version: int | None,
+                reason: str | None = None, submit: bool = False, correction: bool = False) -> CRF:
+    _authorize(actor, spec, form.participant, correction=correction)
+    current = _locked(spec, form, version)
+    assert_writable(participant=current.participant, form=current)
+    values = coerce_data(spec, data)
+    reason = _reason_if_submitted(current, reason)
+    changed = {k: v for k, v in values.items() if getattr(current, k) != v}
+    becomes_submitted = submit and current.status != EntryStatus.SUBMITTED
+    if not changed and not becomes_submitted:
+        return current
+    for name, value in changed.items():
+        setattr(current, name, value)
+    if becomes_submitted:
+        current.status = EntryStatus.SUBMITTED
+        current.status_reason = ""
+        current.submitted_at = current.submitted_at or timezone.now()
+    _validate(spec, current)
+    current.version += 1
+    return _save(spec, current, actor=actor, reason=reason or ("Submitted" if becomes_submitted else "Draft updated"))
+
+
+@transaction.atomic
+def form_submit(*, actor: Any, spec: FormSpec, form: CRF, version: int | None, reason: str | None = None) -> CRF:
+    return form_update(actor=actor, spec=spec, form=form, data={}, version=version, reason=reason, submit=True)
+
+
+def _set_status(*, actor: Any, spec: FormSpec, form: CRF, version: int | None, reason: str | None,
+                status: EntryStatus, verb: str) -> CRF:
+    _authorize(actor, spec, form.participant)
+    current = _locked(spec, form, version)
+    assert_writable(participant=current.participant, form=current)
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(ErrorCode.REASON_REQUIRED, f"Give a reason to {verb} this form.", fields={"reason": "A reason is required."})
+    if current.status == status:
+        raise DomainError(ErrorCode.STATE_CONFLICT, f"This {spec.label} form is already {status.label.lower()}.")
+    current.status = status
+    current.status_reason = reason
+    current.version += 1
+    return _save(spec, current, actor=actor, reason=reason)
+
+
+@transaction.atomic
+def form_retract(*, actor: Any, spec: FormSpec, form: CRF, version: int | None, reason: str | None) -> CRF:
+    """An entry made in error is retracted with a reason, never deleted (invariant 1)."""
+    return _set_status(actor=actor, spec=spec, form=form, version=version, reason=reason,
+                       status=EntryStatus.RETRACTED, verb="retract")
+
+
+@transaction.atomic
+def form_mark_not_done(*, actor: Any, spec: FormSpec, form: CRF, version: int | None, reason: str | None) -> CRF:
+    return _set_status(actor=actor, spec=spec, form=form, version=version, reason=reason,
+                       status=EntryStatus.NOT_DONE, verb="mark as not done")

@@ -1,0 +1,174 @@
+"""Generic pages for participants and every registered form (server-rendered, no JavaScript)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from ecrf.accounts.roles import PARTICIPANT_LIST_ROLES, user_roles
+from ecrf.audit.selectors import form_history, participant_history
+from ecrf.core.errors import DomainError, forbidden
+from ecrf.crf import services
+from ecrf.crf.models import EntryStatus
+from ecrf.crf.registry import FormSpec, all_specs, spec_for_slug
+from ecrf.crf.selectors import can_read_forms, form_get, participant_get, participants_for
+
+
+def _spec(slug: str) -> FormSpec:
+    spec = spec_for_slug(slug)
+    if spec is None:
+        raise Http404(_("No such form."))
+    return spec
+
+
+class ChangeMeta(forms.Form):
+    expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    reason = forms.CharField(label=gettext_lazy("Reason for change"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
+                             help_text=gettext_lazy("Required once the form has been submitted."))
+
+
+class StatusForm(forms.Form):
+    expected_version = forms.IntegerField(widget=forms.HiddenInput)
+    reason = forms.CharField(label=gettext_lazy("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+def _entry_form(spec: FormSpec, data: Any = None, instance: Any = None) -> forms.ModelForm:
+    form_class = forms.modelform_factory(spec.model, fields=spec.fields)
+    return form_class(data=data, instance=instance, prefix="f")
+
+
+def _apply_error(error: DomainError, *forms_: forms.Form) -> None:
+    placed = False
+    for name, msgs in error.fields.items():
+        for f in forms_:
+            if name in f.fields:
+                for msg in msgs:
+                    f.add_error(name, msg)
+                placed = True
+                break
+    if not placed:
+        forms_[0].add_error(None, error.message)
+
+
+@login_required
+def participant_list(request: HttpRequest) -> HttpResponse:
+    if not user_roles(request.user) & PARTICIPANT_LIST_ROLES:
+        raise forbidden(_("Your role does not work with participant records."))
+    qs = participants_for(request.user).order_by("site__code", "screening_number")
+    q = request.GET.get("q", "").strip()
+    if q:
+        qs = qs.filter(screening_number__icontains=q) | qs.filter(subject_id__icontains=q)
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    return render(request, "crf/participant_list.html", {"page": page, "q": q})
+
+
+@login_required
+def participant_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    participant = participant_get(request.user, pk)
+    sections = []
+    for spec in all_specs():
+        if can_read_forms(request.user, spec):
+            entries = list(spec.model.objects.filter(participant=participant).order_by("pk"))
+            sections.append({"spec": spec, "entries": entries,
+                             "can_add": bool(user_roles(request.user) & spec.write_roles)})
+    return render(request, "crf/participant_detail.html", {"participant": participant, "sections": sections})
+
+
+@login_required
+def participant_history_page(request: HttpRequest, pk: int) -> HttpResponse:
+    participant = participant_get(request.user, pk)
+    return render(request, "crf/history.html", {"title": _("History of %(p)s") % {"p": participant.label},
+                                                "entries": participant_history(request.user, participant),
+                                                "back": participant})
+
+
+@login_required
+def form_new(request: HttpRequest, pk: int, slug: str) -> HttpResponse:
+    spec = _spec(slug)
+    participant = participant_get(request.user, pk, spec.read_roles | spec.write_roles)
+    if not user_roles(request.user) & spec.write_roles:
+        raise forbidden(_("Your role may not enter %(form)s forms.") % {"form": spec.label})
+    entry = _entry_form(spec, request.POST or None)
+    if request.method == "POST" and entry.is_valid():
+        data = {name: entry.cleaned_data[name] for name in spec.fields}
+        try:
+            form = services.form_create(actor=request.user, spec=spec, participant=participant, data=data,
+                                        submit="submit" in request.POST)
+        except DomainError as exc:
+            _apply_error(exc, entry)
+        else:
+            messages.success(request, _("%(form)s saved.") % {"form": spec.label})
+            return redirect("crf:form-detail", slug=spec.slug, form_id=form.pk)
+    return render(request, "crf/form_edit.html", {"spec": spec, "participant": participant, "entry": entry, "meta": None, "form_obj": None})
+
+
+@login_required
+def form_detail(request: HttpRequest, slug: str, form_id: int) -> HttpResponse:
+    spec = _spec(slug)
+    if not can_read_forms(request.user, spec):
+        raise forbidden(_("Your role may not read %(form)s forms.") % {"form": spec.label})
+    form_obj = form_get(request.user, spec, form_id)
+    can_write = bool(user_roles(request.user) & spec.write_roles) and form_obj.status != EntryStatus.RETRACTED
+    entry = _entry_form(spec, request.POST or None, instance=form_obj) if can_write else None
+    meta = ChangeMeta(request.POST or None, initial={"expected_version": form_obj.version}) if can_write else None
+    if request.method == "POST":
+        if not can_write:
+            raise forbidden(_("Your role may not change %(form)s forms.") % {"form": spec.label})
+        # Re-read the stored instance: a ModelForm's validation mutates the instance it was given.
+        stored = form_get(request.user, spec, form_id)
+        if entry.is_valid() and meta.is_valid():
+            data = {name: entry.cleaned_data[name] for name in spec.fields}
+            try:
+                services.form_update(actor=request.user, spec=spec, form=stored, data=data,
+                                     version=meta.cleaned_data["expected_version"], reason=meta.cleaned_data["reason"],
+                                     submit="submit" in request.POST)
+            except DomainError as exc:
+                _apply_error(exc, entry, meta)
+            else:
+                messages.success(request, _("%(form)s saved.") % {"form": spec.label})
+                return redirect("crf:form-detail", slug=spec.slug, form_id=form_obj.pk)
+    values = [(spec.model._meta.get_field(n).verbose_name, getattr(form_obj, f"get_{n}_display", lambda n=n: getattr(form_obj, n))())
+              for n in spec.fields + spec.derived_fields]
+    status_form = StatusForm(initial={"expected_version": form_obj.version}) if can_write else None
+    return render(request, "crf/form_edit.html", {"spec": spec, "participant": form_obj.participant, "entry": entry,
+                                                   "meta": meta, "form_obj": form_obj, "values": values,
+                                                   "status_form": status_form})
+
+
+_STATUS_ACTIONS = {"retract": services.form_retract, "not-done": services.form_mark_not_done}
+
+
+@login_required
+def form_status(request: HttpRequest, slug: str, form_id: int, action: str) -> HttpResponse:
+    spec = _spec(slug)
+    func = _STATUS_ACTIONS.get(action)
+    if func is None:
+        raise Http404(_("No such action."))
+    form_obj = form_get(request.user, spec, form_id)
+    status_form = StatusForm(request.POST or None, initial={"expected_version": form_obj.version})
+    if request.method == "POST" and status_form.is_valid():
+        try:
+            func(actor=request.user, spec=spec, form=form_obj, version=status_form.cleaned_data["expected_version"],
+                 reason=status_form.cleaned_data["reason"])
+        except DomainError as exc:
+            _apply_error(exc, status_form)
+        else:
+            messages.success(request, _("Done."))
+            return redirect("crf:form-detail", slug=spec.slug, form_id=form_obj.pk)
+    return render(request, "crf/form_status.html", {"spec": spec, "form_obj": form_obj, "status_form": status_form, "action": action})
+
+
+@login_required
+def form_history_page(request: HttpRequest, slug: str, form_id: int) -> HttpResponse:
+    spec = _spec(slug)
+    form_obj = form_get(request.user, spec, form_id)
+    return render(request, "crf/history.html", {"title": _("History of %(form)s #%(id)s") % {"form": spec.label, "id": form_obj.pk},
+                                                "entries": form_history(spec, form_obj), "back": form_obj.participant})

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class PharmacyConfig(AppConfig):
+    name = "ecrf.pharmacy"
+    label = "pharmacy"
+    verbose_name = _("Pharmacy")

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class SofaConfig(AppConfig):
+    name = "ecrf.sofa"
+    label = "sofa"
+    verbose_name = _("SOFA")

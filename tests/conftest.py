@@ -1,0 +1,134 @@
+"""Shared fixtures: sites, one user per role at site A (and B), participants, API clients,
+and the service markers (postgres, redis, worker, browser) with skip-or-fail semantics."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+from django.db import connection
+from rest_framework.test import APIClient
+
+from ecrf.accounts.roles import SITE_SCOPED_ROLES, Role
+from ecrf.accounts.services import user_create
+from ecrf.crf.models import Participant
+from ecrf.study.models import Site, Study
+
+REQUIRE_SERVICES = os.environ.get("ECRF_REQUIRE_SERVICES") == "1"
+PASSWORD = "Correct-Horse-Battery-9"
+
+
+def _service_problem(marker: str) -> str | None:
+    if marker == "postgres":
+        return None if connection.vendor == "postgresql" else "PostgreSQL is not the test database (set DATABASE_URL=postgresql://...)"
+    if marker in {"redis", "worker"}:
+        url = os.environ.get("CELERY_BROKER_URL", "")
+        if marker == "redis" or url.startswith("redis"):
+            if not url.startswith("redis"):
+                return "CELERY_BROKER_URL does not point at Redis"
+            try:
+                import redis
+
+                redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+            except Exception as exc:  # noqa: BLE001
+                return f"Redis is not reachable at {url}: {exc}"
+        return None
+    if marker == "browser":
+        if not shutil.which("chromium") and not os.path.exists("/usr/bin/chromium"):
+            return "Debian's chromium is not installed (apt-get install chromium)"
+        try:
+            import playwright  # noqa: F401
+        except ImportError:
+            return "playwright is not installed"
+        return None
+    return None
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    for marker in ("postgres", "redis", "worker", "browser"):
+        if item.get_closest_marker(marker) is None:
+            continue
+        problem = _service_problem(marker)
+        if problem:
+            if REQUIRE_SERVICES:
+                pytest.fail(f"required service missing ({marker}): {problem}", pytrace=False)
+            pytest.skip(f"{marker}: {problem}")
+
+
+@pytest.fixture
+def study(db) -> Study:
+    return Study.objects.create(code="TEST", title="Test study", time_zone="Europe/Athens", safety_contact_email="safety@example.org")
+
+
+@pytest.fixture
+def site_a(db) -> Site:
+    return Site.objects.create(code="A", name="Site A", country="GR", time_zone="Europe/Athens")
+
+
+@pytest.fixture
+def site_b(db) -> Site:
+    return Site.objects.create(code="B", name="Site B", country="NL", time_zone="Europe/Amsterdam")
+
+
+@pytest.fixture
+def make_user(db, site_a):
+    counter = {"n": 0}
+
+    def make(role: str | list[str], sites: list[Site] | None = None, **kwargs):
+        roles = [role] if isinstance(role, str) else role
+        counter["n"] += 1
+        if sites is None:
+            sites = [site_a] if set(roles) & SITE_SCOPED_ROLES else []
+        user, _ = user_create(actor=None, username=f"{'-'.join(roles)}{counter['n']}", roles=roles,
+                              site_codes=[s.code for s in sites], password=PASSWORD, **kwargs)
+        return user
+
+    return make
+
+
+@pytest.fixture
+def users(make_user, study) -> dict[str, object]:
+    """One user per role; site roles belong to site A."""
+    return {role: make_user(role) for role in Role.values}
+
+
+@pytest.fixture
+def coordinator(users):
+    return users[Role.COORDINATOR]
+
+
+@pytest.fixture
+def make_participant(db, site_a):
+    counter = {"n": 0}
+
+    def make(site: Site | None = None, **kwargs) -> Participant:
+        counter["n"] += 1
+        site = site or site_a
+        p = Participant(site=site, screening_number=kwargs.pop("screening_number", f"{site.code}-S{counter['n']:03d}"), **kwargs)
+        p._change_reason = "Created for a test"
+        p.save()
+        return p
+
+    return make
+
+
+@pytest.fixture
+def participant_a(make_participant, site_a) -> Participant:
+    return make_participant(site_a)
+
+
+@pytest.fixture
+def participant_b(make_participant, site_b) -> Participant:
+    return make_participant(site_b)
+
+
+@pytest.fixture
+def api():
+    def client_for(user) -> APIClient:
+        client = APIClient()
+        if user is not None:
+            client.force_authenticate(user)
+        return client
+
+    return client_for
