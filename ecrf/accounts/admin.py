@@ -6,11 +6,14 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.models import Group
 from django.http import HttpRequest
+from rest_framework.authtoken.models import TokenProxy
 
 from ecrf.accounts.models import User
 from ecrf.accounts.roles import Role, user_roles
 
 admin.site.unregister(Group)
+# API tokens are issued by `create_user --token`; no admin screen shows their keys.
+admin.site.unregister(TokenProxy)
 
 
 @admin.register(User)

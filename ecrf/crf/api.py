@@ -11,7 +11,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from ecrf.accounts.roles import PARTICIPANT_LIST_ROLES
+from ecrf.accounts.roles import PARTICIPANT_LIST_ROLES, user_roles
 from ecrf.audit.selectors import form_history, participant_history
 from ecrf.core.api import StrictSerializerMixin
 from ecrf.core.errors import DomainError, ErrorCode, forbidden
@@ -59,6 +59,12 @@ class ParticipantViewSet(viewsets.ReadOnlyModelViewSet):
 
     serializer_class = ParticipantSerializer
     filterset_class = ParticipantFilter
+    queryset = Participant.objects.none()
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        if not user_roles(request.user) & PARTICIPANT_LIST_ROLES:
+            raise forbidden("Your role does not work with participant records.")
 
     def get_queryset(self):  # noqa: ANN201
         return participants_for(self.request.user).order_by("pk")
@@ -129,7 +135,13 @@ def build_viewset(spec: FormSpec) -> type[viewsets.GenericViewSet]:
                 raise forbidden(f"Your role may not read {spec.label} forms.")
             return form_get(self.request.user, spec, self.kwargs["pk"])
 
+        def _require_write(self, request: Request) -> None:
+            # Data managers' corrections go through the admin with a reason; the API is for site entry.
+            if not user_roles(request.user) & spec.write_roles:
+                raise forbidden(f"Your role may not change {spec.label} forms.")
+
         def _payload(self, request: Request, *, partial: bool) -> dict[str, Any]:
+            self._require_write(request)
             serializer = serializer_class(data=request.data, partial=partial)
             serializer.is_valid(raise_exception=True)
             return dict(serializer.validated_data)
@@ -162,6 +174,7 @@ def build_viewset(spec: FormSpec) -> type[viewsets.GenericViewSet]:
 
         def _status_action(self, request: Request, func: Any) -> Response:
             form = self.get_object()
+            self._require_write(request)
             body = ReasonSerializer(data=request.data)
             body.is_valid(raise_exception=True)
             form = func(actor=request.user, spec=spec, form=form, version=body.validated_data["expected_version"],

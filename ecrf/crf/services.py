@@ -185,3 +185,57 @@ def form_retract(*, actor: Any, spec: FormSpec, form: CRF, version: int | None, 
 def form_mark_not_done(*, actor: Any, spec: FormSpec, form: CRF, version: int | None, reason: str | None) -> CRF:
     return _set_status(actor=actor, spec=spec, form=form, version=version, reason=reason,
                        status=EntryStatus.NOT_DONE, verb="mark as not done")
+
+
+@transaction.atomic
+def participant_create(*, actor: Any, site: Any, screening_number: str, reason: str = "Screened") -> Participant:
+    """A newly screened patient at ``site``; the screening number is unique per site."""
+    from ecrf.accounts.roles import SITE_ENTRY_ROLES
+
+    roles = user_roles(actor)
+    if not roles & SITE_ENTRY_ROLES:
+        raise DomainError(ErrorCode.FORBIDDEN, "Only site staff may screen patients.")
+    if site.pk not in member_site_ids(actor):
+        raise DomainError(ErrorCode.FORBIDDEN, "You may screen patients only at your own site.")
+    assert_writable(site_id=site.pk)
+    screening_number = (screening_number or "").strip()
+    if not screening_number:
+        raise invalid("Give the screening number.", screening_number="Required.")
+    if Participant.objects.filter(site=site, screening_number=screening_number).exists():
+        raise invalid(f"Screening number {screening_number} is already used at site {site.code}.",
+                      screening_number="Already used at this site.")
+    participant = Participant(site=site, screening_number=screening_number,
+                              created_by=actor if getattr(actor, "is_authenticated", False) else None)
+    full_clean_or_400(participant, exclude=["created_by"])
+    participant._history_user = participant.created_by
+    participant._change_reason = reason
+    participant.save()
+    return participant
+
+
+def participant_mark_randomized(*, participant: Participant, subject_id: str, randomized_at: Any, actor: Any) -> Participant:
+    """Called by the randomization service inside its transaction, after its own checks:
+    the blinded side learns only the subject ID and the time (DESIGN.md "Blinding")."""
+    locked = Participant.objects.select_for_update().get(pk=participant.pk)
+    if locked.is_randomized:
+        raise DomainError(ErrorCode.STATE_CONFLICT, "This participant is already randomized.")
+    assert_writable(participant=locked)
+    locked.subject_id = subject_id
+    locked.randomized_at = randomized_at
+    locked.version += 1
+    locked._history_user = actor if getattr(actor, "is_authenticated", False) else None
+    locked._change_reason = "Randomized"
+    locked.save()
+    return locked
+
+
+def participant_flag_unblinded(*, participant: Participant, actor: Any, reason: str) -> Participant:
+    """Set the visible "emergency unblinded" flag (never the arm) inside the unblinding service."""
+    locked = Participant.objects.select_for_update().get(pk=participant.pk)
+    if not locked.emergency_unblinded:
+        locked.emergency_unblinded = True
+        locked.version += 1
+        locked._history_user = actor
+        locked._change_reason = reason
+        locked.save()
+    return locked
