@@ -57,6 +57,16 @@ class Protocol:
     susar_fatal_followup_days: int = 8
     susar_other_days: int = 15
     clock_due_soon_fraction: Decimal = Decimal("0.25")  # due soon when <= 25% of time is left
+    # --- screening and consent (issue 3): add new settings below this line ---
+
+    # --- randomization and pharmacy (issue 4): add new settings below this line ---
+
+    # --- schedule, dosing, labs, outcomes (issue 5): add new settings below this line ---
+
+    # --- SOFA and endpoints (issue 6): add new settings below this line ---
+
+    # --- safety (issue 7): add new settings below this line ---
+
     # Login security (Part 11 access control).
     max_failed_logins: int = 5
     lockout_minutes: int = 15
