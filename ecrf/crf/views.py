@@ -18,6 +18,7 @@ from ecrf.audit.selectors import form_history, participant_history
 from ecrf.core.errors import DomainError, forbidden
 from ecrf.crf import services
 from ecrf.crf.models import EntryStatus
+from ecrf.crf.panels import panels_for
 from ecrf.crf.registry import FormSpec, all_specs, spec_for_slug
 from ecrf.crf.selectors import can_read_forms, form_get, participant_get, participants_for
 
@@ -79,7 +80,8 @@ def participant_detail(request: HttpRequest, pk: int) -> HttpResponse:
             entries = list(spec.model.objects.filter(participant=participant).order_by("pk"))
             sections.append({"spec": spec, "entries": entries,
                              "can_add": bool(user_roles(request.user) & spec.write_roles)})
-    return render(request, "crf/participant_detail.html", {"participant": participant, "sections": sections})
+    return render(request, "crf/participant_detail.html",
+                  {"participant": participant, "sections": sections, "panels": panels_for(request.user, participant)})
 
 
 @login_required
