@@ -29,17 +29,28 @@ FORMS: list[tuple[str, str, dict, str]] = [
     ("discontinuation", "dosing.discontinuation",
      {"route": "sc", "discontinued_on": dt.date(2025, 3, 12), "discontinuation_reason": "adverse_event"}, "author"),
     ("death", "outcomes.death", {"died_at": RANDOMIZED_AT + dt.timedelta(days=20), "cause": "Septic shock"}, "author"),
-    ("vital", "outcomes.vital_status", {"day": 28, "status": "alive", "assessed_on": dt.date(2025, 4, 6)}, "author"),
+    ("vital", "outcomes.vital_status", {"day": 28, "vital_status": "alive", "assessed_on": dt.date(2025, 4, 6)}, "author"),
     ("infection", "outcomes.new_infection",
      {"onset_date": dt.date(2025, 3, 15), "infection_site": "lung", "organism": "Klebsiella", "diagnosed_by": "culture"}, "author"),
     ("eos", "outcomes.end_of_study", {"disposition": "lost_to_follow_up", "disposition_date": dt.date(2025, 5, 1)}, "author"),
     ("deviation", "deviations.deviation",
      {"category": "other", "description": "x", "occurred_on": dt.date(2025, 3, 12), "found_by": "site", "impact": "minor"}, "author"),
 ]
-EXTRA_FORMS: list[tuple[str, str, dict, str]] = []  # labs and medications append here
+EXTRA_FORMS: list[tuple[str, str, dict, str]] = [
+    ("labpanel", "labs.lab_panel", {"day": 2, "sample_time": RANDOMIZED_AT + dt.timedelta(days=1), "hemoglobin": "11",
+                                    "hemoglobin_unit": "g/dL"}, "author"),
+    ("centrallab", "labs.central_lab", {"day": 2, "sample_time": RANDOMIZED_AT + dt.timedelta(days=1), "ferritin": "900",
+                                        "ferritin_unit": "ng/mL", "hla_dr": 4000}, "lab"),
+    ("medication", "medications.concomitant", {"drug": "Meropenem", "indication": "Pneumonia", "dose": "1", "dose_unit": "g",
+                                               "route": "iv", "started_on": dt.date(2025, 3, 9), "is_antimicrobial": True}, "author"),
+]
 
 
 def build(fx: Fixtures) -> None:
+    from ecrf.accounts.services import user_create
+
+    lab_user, _ = user_create(actor=None, username="matrix-lab", roles=[Role.LAB], site_codes=[], password="Correct-Horse-Battery-9")
+    fx.add("lab", lab_user, lab_user)
     own = _randomized(fx.sites["own"], fx.get("author", "own"), 1)
     other = _randomized(fx.sites["other"], fx.get("author", "other"), 1)
     fx.add("randomized", own, other)
@@ -86,5 +97,5 @@ RULES: dict[str, Rule] = {
     "dosing:day#post": Rule(SITE_ENTRY_ROLES, method="post", kwargs=lambda fx, w, u: {"pk": fx.get("randomized", w).pk, "day": 1},
                             statuses={Role.MONITOR: 403, Role.DATA_MANAGER: 403, Role.SAFETY_OFFICER: 403}),
 }
-for _name, _key, _data, _creator in FORMS:
+for _name, _key, _data, _creator in FORMS + EXTRA_FORMS:
     RULES.update(form_rules(_name, _key))
