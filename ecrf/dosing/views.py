@@ -63,6 +63,10 @@ def dosing_day(request: HttpRequest, pk: int, day: int) -> HttpResponse:
                 if bound is not None and form.is_valid():
                     data = {k: v for k, v in form.cleaned_data.items() if v not in (None, "")}
                     data["given"] = form.cleaned_data["given"]
+                    if not data["given"]:
+                        # The start time is prefilled with the due time; a dose not given has none.
+                        for name in ("started_at", "duration_minutes", "volume_ml"):
+                            data.pop(name, None)
                     data["interrupted"] = form.cleaned_data["interrupted"]
                     data.update(route=f.slot.treatment_route, dose_number=dict(f.slot.match)["dose_number"])
                     try:
