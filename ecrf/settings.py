@@ -182,6 +182,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Unit code lists shared by several fields get one schema name each.
+    "ENUM_NAME_OVERRIDES": {
+        "ConcentrationUnitEnum": [("mg/dL", "mg/dL"), ("umol/L", "umol/L")],
+        "CellCountUnitEnum": [("10^9/L", "10^9/L"), ("/mm3", "/mm3")],
+    },
 }
 
 # Celery: Redis in production; the embedded default uses kombu's filesystem transport so a

@@ -48,6 +48,11 @@ def _request(client, method: str, url: str, rule) -> int:  # noqa: ANN001
 def test_permission_matrix(fx, make_user):
     rules, _, generic = load_entries()
     role_users = {role: make_user(role) for role in ALL_ROLES}
+    # One logged-in client per role, reused (a login per request would dominate the run time).
+    role_clients = {}
+    for role, user in role_users.items():
+        role_clients[role] = APIClient()
+        role_clients[role].force_login(user)
     failures: list[str] = []
     checked = 0
     for name, _route in walk_patterns():
@@ -67,8 +72,11 @@ def test_permission_matrix(fx, make_user):
             for role, user in role_users.items():
                 for where in places:
                     url = reverse(name, kwargs=rule.kwargs(fx, where, user) if rule.kwargs else None)
-                    client = APIClient() if rule.api else Client()
-                    client.force_login(user)
+                    if rule.ends_session:
+                        client = APIClient()
+                        client.force_login(user)
+                    else:
+                        client = role_clients[role]
                     status = _request(client, rule.method, url, rule)
                     checked += 1
                     expected = rule.expected(role, where)

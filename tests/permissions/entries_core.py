@@ -84,7 +84,7 @@ RULES: dict[str, Rule] = {
     "core:home": Rule(EVERYONE),
     "core:healthz": Rule(EVERYONE, anonymous=200),
     "accounts:login": Rule(frozenset(), denied=302, anonymous=200),  # signed-in users are sent home
-    "accounts:logout": Rule(EVERYONE, method="post", ok=302, anonymous=302),
+    "accounts:logout": Rule(EVERYONE, method="post", ok=302, anonymous=302, ends_session=True),
     "notifications:inbox": Rule(EVERYONE),
     "notifications:mark-read": Rule(EVERYONE, method="post", ok=302, kwargs=own_notification, site_scoped=False,
                                     statuses_other={r: 404 for r in ALL_ROLES}),
@@ -135,7 +135,7 @@ def rule_for(name: str) -> Rule | None:
     if name == "admin:login":
         return Rule(frozenset(), denied=200, statuses={r: 302 for r in STAFF_ROLES}, anonymous=200)
     if name == "admin:logout":
-        return Rule(EVERYONE, method="post", ok=302, anonymous=302, site_scoped=False)
+        return Rule(EVERYONE, method="post", ok=302, anonymous=302, site_scoped=False, ends_session=True)
     if name == "admin:view_on_site":
         return Rule(STAFF_ROLES, ok=404, statuses=not_staff, kwargs=lambda fx, w, u: {"content_type_id": 0, "object_id": 0}, site_scoped=False)
     if name == "admin:app_list":

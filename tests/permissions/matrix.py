@@ -57,6 +57,7 @@ class Rule:
     statuses_other: dict[str, int] = field(default_factory=dict)
     anonymous: tuple[int, ...] | int = PAGE_LOGIN
     api: bool = False
+    ends_session: bool = False  # e.g. logout: checked with a client of its own
 
     def expected(self, role: str, where: str) -> int:
         if where == "other" and role in self.statuses_other:
