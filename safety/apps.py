@@ -6,3 +6,6 @@ class SafetyConfig(AppConfig):
     name = "safety"
     label = "safety"
     verbose_name = _("Safety")
+
+    def ready(self) -> None:
+        from safety import home, specs  # noqa: F401  (registers the AE form and home tasks)
