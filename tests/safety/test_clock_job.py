@@ -173,7 +173,10 @@ def test_the_clock_job_costs_a_fixed_number_of_queries(make_ae, users, team, par
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_two_overlapping_clock_jobs_notify_each_threshold_once(make_ae, users, team):
+def test_two_overlapping_clock_jobs_notify_each_threshold_once(make_ae, users, team, monkeypatch):
+    from ecrf.notifications import tasks
+
+    monkeypatch.setattr(tasks.deliver_pending, "delay", lambda: None)  # delivery is not under test
     aware = dt.datetime(2025, 6, 1, 8, 0, tzinfo=UTC)
     for _ in range(30):
         make_ae(aware_at=aware, **SERIOUS)
@@ -198,10 +201,10 @@ def test_two_overlapping_clock_jobs_notify_each_threshold_once(make_ae, users, t
     for t in threads:
         t.join()
     assert not errors
-    per_clock = 5 * 2  # 4 site/safety users + contact on overdue, lead among safety: see _recipients
+    # Due soon: investigator, coordinator, safety officer, lead; overdue: the same + the contact.
     expected = 30 * (4 + 5)
     assert Notification.objects.count() == expected, results
     from django.db.models import Count
 
     assert not Notification.objects.values("source", "recipient", "threshold").annotate(n=Count("pk")).filter(n__gt=1).exists()
-    assert per_clock
+    assert sum(r["notifications"] for r in results) >= expected  # the runs split or repeat work, never duplicate rows
