@@ -33,7 +33,7 @@ class FormSpec:
     one_per: tuple[str, ...] | None = None
     requires_randomized: bool = False
     validate: Validator | None = None  # cross-field and domain rules -> {field: message}
-    derive: Callable[["CRF"], None] | None = None  # sets derived fields from raw values
+    derive: Callable[[CRF], None] | None = None  # sets derived fields from raw values
     after_write: Hook | None = None  # inside the transaction (use on_commit for tasks)
     extra: dict[str, Any] = field(default_factory=dict)
 
