@@ -490,7 +490,8 @@ def _recipients() -> dict[str, Any]:
             "leads": leads, "contact": contact, "escalation": escalation}
 
 
-def _notification(clock: Clock, threshold: Threshold, user_id: int, link: str, tz: Any) -> Notification:
+def _message(clock: Clock, threshold: Threshold, tz: Any) -> tuple[str, str]:
+    """Subject and body: participant, AE and deadline; never the arm or the product."""
     ae = clock.adverse_event
     due_local = clock.due_at.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z")
     what = CLOCK_LABELS[ClockKind(clock.kind)]
@@ -498,8 +499,29 @@ def _notification(clock: Clock, threshold: Threshold, user_id: int, link: str, t
     subject = f"{what} {state}: {ae.participant.label}, AE #{ae.pk}, due {due_local}"
     body = (f"{what} for adverse event #{ae.pk} ({ae.verbatim_term}) of participant {ae.participant.label} "
             f"at site {ae.participant.site.code} is {state}; due {due_local}.")
-    return Notification(recipient_id=user_id, kind=NOTIFICATION_KIND, source=f"safety.clock:{clock.pk}",
-                        threshold=threshold.value, subject=subject[:200], body=body, link=link)
+    return subject[:200], body
+
+
+_NOTIFICATION_COLUMNS = ("recipient_id", "kind", "source", "threshold", "subject", "body", "link", "created_at", "state",
+                         "attempts", "last_error")
+
+
+def _outbox_insert(rows: list[tuple]) -> None:
+    """Write the outbox rows in one statement; an existing (source, recipient, kind, threshold)
+    is skipped (ON CONFLICT DO NOTHING), so overlapping or repeated runs never duplicate."""
+    if not rows:
+        return
+    if connection.vendor == "postgresql":
+        table = Notification._meta.db_table
+        types = ("bigint[]", "text[]", "text[]", "text[]", "text[]", "text[]", "text[]", "timestamptz[]", "text[]", "int[]", "text[]")
+        columns = list(zip(*rows))
+        select = ", ".join(f"%s::{t}" for t in types)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f'INSERT INTO "{table}" ({", ".join(_NOTIFICATION_COLUMNS)}) SELECT * FROM unnest({select}) '
+                "ON CONFLICT DO NOTHING", [list(c) for c in columns])
+        return
+    Notification.objects.bulk_create([Notification(**dict(zip(_NOTIFICATION_COLUMNS, r))) for r in rows], ignore_conflicts=True)
 
 
 @transaction.atomic
@@ -524,7 +546,8 @@ def clocks_evaluate(*, now: dt.datetime | None = None) -> dict[str, int]:
     who = _recipients()
     tz = ZoneInfo(current_protocol().sponsor_time_zone)
     link = reverse("safety:clock-board")
-    rows: list[Notification] = []
+    now_written = timezone.now()
+    rows: list[tuple] = []
     soon_ids: list[int] = []
     overdue_ids: list[int] = []
     for clock in clocks:
@@ -536,18 +559,22 @@ def clocks_evaluate(*, now: dt.datetime | None = None) -> dict[str, int]:
             crossed.append(Threshold.OVERDUE)
             overdue_ids.append(clock.pk)
         for threshold in crossed:
+            subject, body = _message(clock, threshold, tz)
+            source = f"safety.clock:{clock.pk}"
             if clock.is_susar:
                 users = set(who["pv"])
             else:
                 users = who["safety"] | who["site"].get(clock.adverse_event.participant.site_id, set())
                 if threshold == Threshold.OVERDUE:
                     users |= who["leads"] | ({who["contact"]} if who["contact"] else set())
-            rows.extend(_notification(clock, threshold, uid, link, tz) for uid in sorted(users))
-    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+            rows.extend((uid, NOTIFICATION_KIND, source, threshold.value, subject, body, link, now_written, "pending", 0, "")
+                        for uid in sorted(users))
+    _outbox_insert(rows)
     if soon_ids:
         Clock.objects.filter(pk__in=soon_ids).update(due_soon_notified_at=now)
     if overdue_ids:
-        sae_overdue = [c.pk for c in clocks if c.pk in set(overdue_ids) and not c.is_susar]
+        overdue_set = set(overdue_ids)
+        sae_overdue = [c.pk for c in clocks if c.pk in overdue_set and not c.is_susar]
         Clock.objects.filter(pk__in=overdue_ids).update(overdue_notified_at=now)
         if sae_overdue:
             Clock.objects.filter(pk__in=sae_overdue).update(escalation=f"{now.isoformat()}: escalated to {who['escalation']}")
