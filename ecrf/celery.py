@@ -17,6 +17,11 @@ app.conf.beat_schedule = {
         "task": "ecrf.notifications.tasks.deliver_pending",
         "schedule": 60.0,
     },
+    # Safety reporting clocks (issue 7): due-soon / overdue notifications and escalation.
+    "safety-evaluate-clocks": {
+        "task": "safety.tasks.evaluate_clocks",
+        "schedule": 120.0,
+    },
     # Part 11: periodic verification of the audit trail's hash chain.
     "audit-verify-chain": {
         "task": "ecrf.audit.tasks.verify_audit_chain",

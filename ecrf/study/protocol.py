@@ -76,6 +76,11 @@ class Protocol:
     # --- SOFA and endpoints (issue 6): add new settings below this line ---
 
     # --- safety (issue 7): add new settings below this line ---
+    # Serious events the protocol exempts from 24-hour reporting (CTR Art. 41(2)): expected in
+    # sepsis or efficacy endpoints. Preferred-term codes of the loaded dictionary (the defaults
+    # are the demonstration dictionary's septic shock, multiple organ dysfunction and death
+    # from sepsis); recorded on the event, visible, and start no 24-hour clock.
+    sae_exempt_pt_codes: tuple[int, ...] = (93000004, 93000005, 93000009)
 
     # Login security (Part 11 access control).
     max_failed_logins: int = 5

@@ -1,0 +1,29 @@
+"""What the home page tells safety users to do next."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import reverse
+from django.utils import timezone
+
+from ecrf.accounts.roles import Role, user_roles
+from ecrf.core.home import Task, register_provider
+
+
+@register_provider
+def safety_tasks(user: Any) -> list[Task]:
+    from safety.selectors import adjudication_queue, clocks_for_board
+
+    roles = user_roles(user)
+    tasks: list[Task] = []
+    if roles & {Role.SAFETY_OFFICER, Role.PHARMACOVIGILANCE}:
+        now = timezone.now()
+        rows = clocks_for_board(user, now=now)
+        overdue = sum(1 for r in rows if r.state == "overdue")
+        tasks.append(Task("Reporting clocks", f"{len(rows)} open clocks, {overdue} overdue", reverse("safety:clock-board"),
+                          count=len(rows), urgent=bool(overdue)))
+    if Role.SAFETY_OFFICER in roles:
+        n = len(adjudication_queue(user))
+        tasks.append(Task("Adjudication", f"{n} events to review", reverse("safety:adjudication-queue"), count=n))
+    return tasks

@@ -1,0 +1,127 @@
+"""The adverse-event CRF, declared once (CONTRIBUTING.md "specs.py")."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.utils import timezone
+
+from ecrf.crf.models import EntryStatus
+from ecrf.crf.registry import FormSpec, register
+from ecrf.study.services import current_protocol
+from safety import links
+from safety.models import RELATED, SERIOUSNESS_CRITERIA, AdverseEvent, Grade, Outcome
+
+AE_FIELDS = (
+    "verbatim_term", "llt_code", "onset_date", "end_date", "grade", "serious", *SERIOUSNESS_CRITERIA, "outcome",
+    "action_iv", "action_sc", "causality_iv", "causality_sc", "aware_at",
+    "anemia", "hb_nadir_g_dl", "transfusion_units", "bleeding", "bleeding_site", "bleeding_severity", "bleeding_intervention",
+)
+AE_DERIVED = ("related_iv", "related_sc", "pt_code", "pt_name", "soc_code", "soc_name", "exemption", "treatment_emergent")
+
+
+def validate_ae(ae: AdverseEvent) -> dict[str, str]:
+    """The AE's "Bad input" rules (issue 7), each naming the field to fix."""
+    from safety.meddra import coding_for
+
+    errors: dict[str, str] = {}
+    today = timezone.localdate()
+    if ae.onset_date and ae.onset_date > today + timedelta(days=1):
+        errors["onset_date"] = "The onset date is in the future."
+    if ae.end_date and ae.onset_date and ae.end_date < ae.onset_date:
+        errors["end_date"] = "The end date is before the onset date."
+    if ae.aware_at and ae.aware_at > timezone.now() + timedelta(minutes=5):
+        errors["aware_at"] = "The investigator cannot become aware in the future."
+    if ae.grade == Grade.DEATH and ae.outcome != Outcome.FATAL:
+        errors["grade"] = "Grade 5 means death related to this AE: set the outcome to fatal, or choose a lower grade."
+    elif ae.grade == Grade.DEATH and not ae.serious_death:
+        errors["serious_death"] = "Grade 5 means death: tick the seriousness criterion 'results in death'."
+    if ae.outcome == Outcome.FATAL and ae.grade and ae.grade != Grade.DEATH:
+        errors["outcome"] = "A fatal outcome caused by this AE is CTCAE grade 5: set the grade to 5, or record the outcome the AE had."
+    if ae.serious_death and ae.outcome != Outcome.FATAL and "grade" not in errors:
+        errors["outcome"] = "The criterion 'results in death' is ticked: the outcome must be fatal."
+    criteria = [n for n in SERIOUSNESS_CRITERIA if getattr(ae, n)]
+    if ae.serious and not criteria:
+        errors["serious"] = "A serious event needs at least one seriousness criterion: tick the one that applies."
+    elif criteria and not ae.serious:
+        errors["serious"] = "A seriousness criterion is ticked: mark the event serious, or clear the criterion."
+    if ae.serious:
+        if not ae.causality_iv:
+            errors["causality_iv"] = "Give the investigator's causality to the IV study drug: it is required for a serious event."
+        if not ae.causality_sc:
+            errors["causality_sc"] = "Give the investigator's causality to the SC study drug: it is required for a serious event."
+    if ae.llt_code is not None:
+        coding = coding_for(ae.llt_code)
+        if coding is None:
+            errors["llt_code"] = f"{ae.llt_code} is not a lowest level term of the loaded dictionary; use the coding suggestions."
+        elif not coding.current:
+            errors["llt_code"] = f"{coding.llt_name} ({coding.llt_code}) is not current; choose a current term."
+    if ae.anemia and ae.hb_nadir_g_dl is None:
+        errors["hb_nadir_g_dl"] = "Anemia is an event of special interest: give the hemoglobin nadir."
+    if not ae.anemia and (ae.hb_nadir_g_dl is not None or ae.transfusion_units):
+        errors["anemia"] = "Anemia details are filled in: tick anemia, or clear them."
+    if ae.bleeding:
+        if not ae.bleeding_site:
+            errors["bleeding_site"] = "Bleeding is an event of special interest: give the bleeding site."
+        if not ae.bleeding_severity:
+            errors["bleeding_severity"] = "Bleeding is an event of special interest: give its severity."
+    elif ae.bleeding_site or ae.bleeding_severity or ae.bleeding_intervention:
+        errors["bleeding"] = "Bleeding details are filled in: tick bleeding, or clear them."
+    return errors
+
+
+def derive_ae(ae: AdverseEvent) -> None:
+    from safety.meddra import coding_for
+
+    ae.related_iv = (ae.causality_iv in RELATED) if ae.causality_iv else None
+    ae.related_sc = (ae.causality_sc in RELATED) if ae.causality_sc else None
+    coding = coding_for(ae.llt_code)
+    ae.pt_code = coding.pt_code if coding else None
+    ae.pt_name = coding.pt_name if coding else ""
+    ae.soc_code = coding.soc_code if coding else None
+    ae.soc_name = coding.soc_name if coding else ""
+    protocol = current_protocol()
+    if coding and coding.pt_code in protocol.sae_exempt_pt_codes:
+        ae.exemption = (f"Protocol exemption (CTR Art. 41(2)): {coding.pt_name} is on the protocol's list of serious events "
+                        "recorded but not reported within 24 hours.")
+    else:
+        ae.exemption = ""
+    ae.treatment_emergent = treatment_emergent(ae.onset_date, links.first_dose_at(ae.participant),
+                                               ae.participant.site.time_zone, protocol.safety_window_days)
+
+
+def treatment_emergent(onset: Any, first_dose: Any, tz: str, window_days: int) -> bool | None:
+    """safety.md: onset on or after the first dose, up to day 30 (site calendar dates).
+
+    ``None`` while no dose is recorded (not derivable yet)."""
+    if first_dose is None or onset is None:
+        return None
+    from zoneinfo import ZoneInfo
+
+    first = first_dose.astimezone(ZoneInfo(tz)).date()
+    return first <= onset <= first + timedelta(days=window_days)
+
+
+def after_write_ae(ae: AdverseEvent, actor: Any) -> None:
+    from safety.services import adverse_event_changed
+
+    adverse_event_changed(ae=ae, actor=actor)
+
+
+AE_SPEC = register(
+    FormSpec(
+        key="safety.adverse_event",
+        model=AdverseEvent,
+        fields=AE_FIELDS,
+        derived_fields=AE_DERIVED,
+        slug="adverse-events",
+        label="Adverse event",
+        one_per=None,
+        validate=validate_ae,
+        derive=derive_ae,
+        after_write=after_write_ae,
+    )
+)
+
+_ = EntryStatus
