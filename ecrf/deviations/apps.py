@@ -6,3 +6,6 @@ class DeviationsConfig(AppConfig):
     name = "ecrf.deviations"
     label = "deviations"
     verbose_name = _("Protocol deviations")
+
+    def ready(self) -> None:
+        from ecrf.deviations import specs  # noqa: F401  (registers the form)

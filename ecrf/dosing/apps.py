@@ -6,3 +6,6 @@ class DosingConfig(AppConfig):
     name = "ecrf.dosing"
     label = "dosing"
     verbose_name = _("Dosing")
+
+    def ready(self) -> None:
+        from ecrf.dosing import specs  # noqa: F401  (registers the forms)

@@ -6,3 +6,6 @@ class OutcomesConfig(AppConfig):
     name = "ecrf.outcomes"
     label = "outcomes"
     verbose_name = _("Outcomes")
+
+    def ready(self) -> None:
+        from ecrf.outcomes import specs  # noqa: F401  (registers the forms)

@@ -1,0 +1,57 @@
+"""Reads of the administration logs other apps rely on (SOFA mITT, safety window).
+
+Contract (issues 6 and 7):
+- ``first_dose_at(participant)``: start time (UTC, aware) of the earliest *given*, submitted
+  administration of either route, or None;
+- ``first_doses(ids)``: participant id -> that time, in one query;
+- ``received_any_dose(participant)``: whether such an administration exists (mITT population).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from django.db.models import Min, QuerySet
+
+from ecrf.crf.models import EntryStatus
+from ecrf.dosing.models import Administration, Discontinuation
+
+
+def _given(statuses: tuple[str, ...] = (EntryStatus.SUBMITTED,)) -> QuerySet[Administration]:
+    return Administration.objects.filter(given=True, status__in=statuses, started_at__isnull=False)
+
+
+def first_dose_at(participant: Any) -> dt.datetime | None:
+    pid = getattr(participant, "pk", participant)
+    return _given().filter(participant_id=pid).aggregate(first=Min("started_at"))["first"]
+
+
+def first_doses(participant_ids: Iterable[int]) -> dict[int, dt.datetime]:
+    rows = _given().filter(participant_id__in=list(participant_ids)).values("participant_id").annotate(first=Min("started_at"))
+    return {row["participant_id"]: row["first"] for row in rows.order_by()}
+
+
+def received_any_dose(participant: Any) -> bool:
+    pid = getattr(participant, "pk", participant)
+    return _given().filter(participant_id=pid).exists()
+
+
+def schedule_anchor(participant: Any, *, exclude_pk: int | None = None) -> dt.datetime | None:
+    """The time the dose schedule runs from: the earliest given administration entered so far
+    (draft or submitted), so that slots line up while the first dose is still a draft."""
+    qs = _given((EntryStatus.DRAFT, EntryStatus.SUBMITTED)).filter(participant_id=participant.pk)
+    if exclude_pk:
+        qs = qs.exclude(pk=exclude_pk)
+    return qs.aggregate(first=Min("started_at"))["first"]
+
+
+def discontinuations_for(participant: Any) -> list[Discontinuation]:
+    return list(Discontinuation.objects.filter(participant_id=participant.pk, status=EntryStatus.SUBMITTED).order_by("discontinued_on"))
+
+
+def discontinued_on(discontinuations: Iterable[Discontinuation], route: str) -> dt.date | None:
+    """The earliest date the route was permanently stopped ('both' stops each route)."""
+    dates = [d.discontinued_on for d in discontinuations if d.route in (route, "both")]
+    return min(dates) if dates else None
