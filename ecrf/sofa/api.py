@@ -54,7 +54,7 @@ class SofaEndpointViewSet(viewsets.ReadOnlyModelViewSet):
         if not can_read_endpoints(request.user):
             raise forbidden("Your role may not see participants' endpoint values.")
 
-    def get_queryset(self):  # noqa: ANN201
+    def get_queryset(self):
         return endpoints_for(self.request.user).order_by("participant_id")
 
     def get_object(self) -> SofaEndpoint:
@@ -68,5 +68,5 @@ class SofaEndpointViewSet(viewsets.ReadOnlyModelViewSet):
         return endpoint
 
 
-def register(router) -> None:  # noqa: ANN001
+def register(router) -> None:
     router.register("endpoints", SofaEndpointViewSet, basename="sofa-endpoint")

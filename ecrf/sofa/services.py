@@ -20,7 +20,12 @@ from ecrf.crf.guard import assert_writable
 from ecrf.crf.models import Participant
 from ecrf.sofa import derivation
 from ecrf.sofa.endpoints import SofaEndpoints, derive_sofa_endpoints
-from ecrf.sofa.models import COUNTED_STATUSES, ENDPOINT_RULES_VERSION, SofaDay, SofaEndpoint
+from ecrf.sofa.models import (
+    COUNTED_STATUSES,
+    ENDPOINT_RULES_VERSION,
+    SofaDay,
+    SofaEndpoint,
+)
 from ecrf.study.protocol import Protocol
 
 # --- daily SOFA: later days follow an earlier day ------------------------------------------------

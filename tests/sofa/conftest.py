@@ -34,3 +34,52 @@ def make_randomized(make_participant):
 @pytest.fixture
 def randomized_a(make_randomized):
     return make_randomized()
+
+
+@pytest.fixture
+def sofa_totals():
+    """Store SOFA days with given totals directly (the endpoint service reads stored totals;
+    scoring from raw values is tested through the form)."""
+    from ecrf.crf.models import EntryStatus
+    from ecrf.sofa.models import SofaDay
+
+    def make(participant, totals: dict[int, int], status: str = EntryStatus.SUBMITTED):
+        rows = []
+        for day, total in totals.items():
+            row = SofaDay(participant=participant, day=day, total=total, status=status)
+            row._change_reason = "test setup"
+            row.save()
+            rows.append(row)
+        return rows
+
+    return make
+
+
+@pytest.fixture
+def give_dose():
+    from ecrf.crf.models import EntryStatus
+    from ecrf.dosing.models import Administration
+
+    def give(participant, at=None):
+        row = Administration(participant=participant, route="iv", dose_number=1, given=True,
+                             started_at=at or RANDOMIZED_AT + dt.timedelta(minutes=30), status=EntryStatus.SUBMITTED)
+        row._change_reason = "test setup"
+        row.save()
+        return row
+
+    return give
+
+
+@pytest.fixture
+def record_death():
+    from ecrf.crf.models import EntryStatus
+    from ecrf.outcomes.models import Death
+
+    def die(participant, study_day: int):
+        row = Death(participant=participant, died_at=RANDOMIZED_AT + dt.timedelta(days=study_day - 1), cause="septic shock",
+                    study_day=study_day, status=EntryStatus.SUBMITTED)
+        row._change_reason = "test setup"
+        row.save()
+        return row
+
+    return die
