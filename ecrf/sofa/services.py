@@ -7,7 +7,9 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,11 +59,32 @@ def sofa_days_rescore_after(*, form: SofaDay, actor: Any) -> list[SofaDay]:
 # --- endpoints -----------------------------------------------------------------------------------
 
 
+_DEFERRED: ContextVar[set[int] | None] = ContextVar("sofa_endpoints_deferred", default=None)
+
+
 def endpoints_schedule(*, participant_id: int) -> None:
     """Re-derive the participant's endpoints after this transaction commits (invariant 9: the
     input is in the database first; the task is idempotent and safe to run twice or at once).
     Call it from any service that changes an input: a SOFA day, a death, a dose."""
+    deferred = _DEFERRED.get()
+    if deferred is not None:
+        deferred.add(participant_id)
+        return
     transaction.on_commit(lambda: _enqueue(participant_id))
+
+
+@contextmanager
+def endpoints_deferred() -> Iterator[set[int]]:
+    """For bulk entry (imports, the synthetic trial): collect the participants whose inputs
+    changed and re-derive them in one bulk pass at the end instead of one task per save."""
+    collected: set[int] = set()
+    token = _DEFERRED.set(collected)
+    try:
+        yield collected
+    finally:
+        _DEFERRED.reset(token)
+    if collected:
+        endpoints_rederive(participant_ids=sorted(collected))
 
 
 def _enqueue(participant_id: int) -> None:
