@@ -286,9 +286,24 @@ def _rederive_batch(chunk: list[int], protocol: Protocol, reason: str | None) ->
                 r.pk = ids[r.participant_id]
         _bulk_history(new_rows, history_type="+", when=now)
     if updated:
-        SofaEndpoint.objects.bulk_update(updated, _ENDPOINT_FIELDS, batch_size=1000)
+        _bulk_update(updated)
         _bulk_history(updated, history_type="~", when=now)
     return len(new_rows), len(updated)
+
+
+def _bulk_update(rows: list[SofaEndpoint]) -> None:
+    """One parameterised UPDATE per row, sent with executemany (pipelined by psycopg): far
+    cheaper than ``bulk_update``'s CASE expressions, which grow with rows x columns."""
+    from django.db import connection
+
+    meta = SofaEndpoint._meta
+    columns = [meta.get_field(name) for name in _ENDPOINT_FIELDS]
+    quote = connection.ops.quote_name
+    sql = (f"UPDATE {quote(meta.db_table)} SET " + ", ".join(f"{quote(f.column)} = %s" for f in columns)
+           + f" WHERE {quote(meta.pk.column)} = %s")
+    params = [[f.get_db_prep_save(getattr(row, f.attname), connection) for f in columns] + [row.pk] for row in rows]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
 
 
 def _bulk_history(rows: list[SofaEndpoint], *, history_type: str, when: Any) -> None:
