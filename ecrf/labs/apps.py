@@ -6,3 +6,6 @@ class LabsConfig(AppConfig):
     name = "ecrf.labs"
     label = "labs"
     verbose_name = _("Laboratory")
+
+    def ready(self) -> None:
+        from ecrf.labs import specs  # noqa: F401  (registers the forms)

@@ -6,3 +6,6 @@ class MedicationsConfig(AppConfig):
     name = "ecrf.medications"
     label = "medications"
     verbose_name = _("Concomitant medications")
+
+    def ready(self) -> None:
+        from ecrf.medications import panels, specs  # noqa: F401  (registers the form and panel)

@@ -25,7 +25,7 @@ class VitalState(models.TextChoices):
 
 class VitalStatus(CRF):
     day = models.PositiveSmallIntegerField(_("study day"), help_text=_("28 or 90"))
-    status = models.CharField(_("vital status"), max_length=10, choices=VitalState.choices)
+    vital_status = models.CharField(_("vital status"), max_length=10, choices=VitalState.choices)
     assessed_on = models.DateField(_("date assessed"))
     last_contact_date = models.DateField(_("last contact date"), null=True, blank=True,
                                          help_text=_("Required when the status is unknown."))

@@ -47,14 +47,14 @@ def _validate_vital(form: VitalStatus) -> dict[str, str]:
             return {"assessed_on": f"Day {form.day} vital status is assessed between {first} and {last} (day {form.day} is {target})."}
         if form.assessed_on > timezone.localdate():
             return {"assessed_on": "The assessment date cannot be in the future."}
-    if form.status == VitalState.UNKNOWN and form.last_contact_date is None:
+    if form.vital_status == VitalState.UNKNOWN and form.last_contact_date is None:
         return {"last_contact_date": "Give the last date the participant was known to be alive when the status is unknown."}
-    if form.status != VitalState.UNKNOWN and form.last_contact_date is not None:
+    if form.vital_status != VitalState.UNKNOWN and form.last_contact_date is not None:
         return {"last_contact_date": "The last contact date is recorded only when the status is unknown."}
     if form.last_contact_date is not None and form.assessed_on is not None and form.last_contact_date > form.assessed_on:
         return {"last_contact_date": "The last contact date cannot be after the assessment date."}
-    if form.status == VitalState.DEAD and not _death_recorded(form.participant_id):
-        return {"status": "Record and submit the death form first (date, time and cause of death)."}
+    if form.vital_status == VitalState.DEAD and not _death_recorded(form.participant_id):
+        return {"vital_status": "Record and submit the death form first (date, time and cause of death)."}
     return {}
 
 
@@ -98,7 +98,7 @@ DEATH = register(FormSpec(
     validate=_validate_death, derive=_derive_death,
 ))
 VITAL_STATUS = register(FormSpec(
-    key="outcomes.vital_status", model=VitalStatus, fields=("day", "status", "assessed_on", "last_contact_date"),
+    key="outcomes.vital_status", model=VitalStatus, fields=("day", "vital_status", "assessed_on", "last_contact_date"),
     slug="vital-status", label="Vital status", one_per=("day",), requires_randomized=True,
     validate=_validate_vital,
 ))

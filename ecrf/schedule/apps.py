@@ -6,3 +6,6 @@ class ScheduleConfig(AppConfig):
     name = "ecrf.schedule"
     label = "schedule"
     verbose_name = _("Schedule")
+
+    def ready(self) -> None:
+        from ecrf.schedule import panels  # noqa: F401  (participant page link)

@@ -62,6 +62,16 @@ class Protocol:
     # --- randomization and pharmacy (issue 4): add new settings below this line ---
 
     # --- schedule, dosing, labs, outcomes (issue 5): add new settings below this line ---
+    # An administration is due for entry from its scheduled time and overdue this long after it.
+    administration_entry_grace_hours: int = 24
+    # Day-15 phenotype reversal (trial.md "Secondary endpoints"): MALS, ferritin fall >= 15% from
+    # screening; immunoparalysis, HLA-DR > 8000 and ferritin < 4420 (strict, as the SAP words it).
+    reversal_ferritin_fall_fraction: Decimal = Decimal("0.15")
+    reversal_hla_dr_min: int = 8000
+    reversal_ferritin_max: Decimal = Decimal("4420")
+    reversal_day: int = 15
+    # Anemia signal (trial.md "Published figures": more anemia with anakinra): hemoglobin below.
+    anemia_hemoglobin_g_dl: Decimal = Decimal("10")
 
     # --- SOFA and endpoints (issue 6): add new settings below this line ---
 

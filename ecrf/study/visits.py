@@ -51,6 +51,10 @@ def visit_schedule(protocol: Protocol = DEFAULT_PROTOCOL) -> tuple[VisitDef, ...
         visits.append(VisitDef(f"day{day}", f"Day {day}", day, 0, 1, tuple(forms)))
     for day in range(protocol.treatment_days + 1, protocol.sofa_days + 1):
         visits.append(VisitDef(f"day{day}", f"Day {day}", day, 0, 1, (SOFA_DAY,)))
+    # Treatment lasts 15 x 24 h from the first dose: after a late-evening randomization the last
+    # doses fall on the next calendar day.
+    extra_day = max(protocol.treatment_days, protocol.sofa_days) + 1
+    visits.append(VisitDef(f"day{extra_day}", f"Day {extra_day}", extra_day, 0, 1, (ADMINISTRATION,)))
     for day in protocol.sampling_days:
         if day > protocol.treatment_days:
             visits.append(VisitDef(f"day{day}", f"Day {day}", day, 2, 2, (LAB_PANEL, CENTRAL_LAB)))

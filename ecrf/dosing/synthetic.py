@@ -1,0 +1,52 @@
+"""Demo administrations: every scheduled dose up to now, death or withdrawal, with occasional
+missed doses and permanent discontinuations."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.utils import timezone
+
+from ecrf.crf.services import form_create
+from ecrf.dosing.specs import ADMINISTRATION, DISCONTINUATION
+from ecrf.schedule import timeline
+from ecrf.schedule.days import date_of_day
+from ecrf.schedule.synthetic_plan import coordinator_for, plan, randomized_participants
+from ecrf.study.services import current_protocol
+
+
+def generate(ctx: Any) -> None:
+    fates = plan(ctx)
+    protocol = current_protocol()
+    now = timezone.now()
+    doses = missed = 0
+    for p in randomized_participants(ctx):
+        actor = coordinator_for(ctx, p)
+        fate = fates.get(p.pk, {})
+        first = p.randomized_at + dt.timedelta(minutes=ctx.rng.randint(10, 90))
+        stop_at = now
+        if fate.get("died_at"):
+            stop_at = min(stop_at, fate["died_at"])
+        if fate.get("stop"):
+            stop_day = fate["stop_day"]
+            form_create(actor=actor, spec=DISCONTINUATION, participant=p, submit=True,
+                        data={"route": "both", "discontinued_on": date_of_day(p, stop_day), "discontinuation_reason": "participant_request"})
+            stop_at = min(stop_at, timeline.day_bounds(stop_day, randomized_at=p.randomized_at, tz=p.site.time_zone)[1])
+        for route, times in (("iv", timeline.iv_due_times(first, protocol=protocol)), ("sc", timeline.sc_due_times(first, protocol=protocol))):
+            for n, due in enumerate(times, start=1):
+                if due >= stop_at:
+                    break
+                if n > 1 and ctx.rng.random() < 0.03:
+                    data = {"route": route, "dose_number": n, "given": False,
+                            "reason_not_given": ctx.rng.choice(["clinical_decision", "preparation_unavailable"])}
+                    missed += 1
+                else:
+                    started = due + dt.timedelta(minutes=ctx.rng.randint(0, 40)) if n > 1 else first
+                    if started >= stop_at:
+                        break
+                    data = {"route": route, "dose_number": n, "given": True, "started_at": started,
+                            "duration_minutes": 30 if route == "iv" else 1, "volume_ml": "20" if route == "iv" else "0.5"}
+                form_create(actor=actor, spec=ADMINISTRATION, participant=p, data=data, submit=True)
+                doses += 1
+    ctx.say(f"{doses} administrations recorded ({missed} missed doses, each a system deviation).")

@@ -1,0 +1,183 @@
+"""The participant's schedule for a user: expected forms and the casebook grid.
+
+Query cost is fixed whatever the number of entered forms: the participant, the protocol, one
+query per scheduled form type, discontinuations, the freeze/lock scopes, plus what registered
+state providers and the withdrawal adapter need (each a fixed number).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Q
+from django.utils import timezone
+
+from ecrf.accounts.roles import CASEBOOK_READ_ROLES
+from ecrf.core.errors import DomainError, ErrorCode
+from ecrf.crf.models import EntryStatus, LockScope
+from ecrf.crf.registry import FormSpec, all_specs
+from ecrf.crf.selectors import can_read_forms, participant_get
+from ecrf.schedule import adapters
+from ecrf.schedule.engine import (
+    STATE_LABELS,
+    ExpectedForm,
+    ScheduleContext,
+    State,
+    entry_state,
+    missing_state,
+    slots_for,
+    why_not_expected,
+)
+from ecrf.study.services import current_protocol
+from ecrf.study.visits import visit_schedule
+
+# (participant, entries) -> {(content type id, pk): {state, ...}}: queried / verified / signed
+# overlays from later apps; each must cost a fixed number of queries.
+StateProvider = Callable[[Any, list[Any]], dict[tuple[int, int], set[str]]]
+_STATE_PROVIDERS: list[StateProvider] = []
+
+
+def register_state_provider(func: StateProvider) -> StateProvider:
+    if func not in _STATE_PROVIDERS:
+        _STATE_PROVIDERS.append(func)
+    return func
+
+
+def _lock_overlays(participant: Any, entries: list[Any]) -> dict[tuple[int, int], set[str]]:
+    ids = [e.pk for e in entries]
+    scopes = list(LockScope.objects.filter(
+        Q(level="study") | Q(level="site", site_id=participant.site_id) | Q(level="participant", participant_id=participant.pk)
+        | Q(level="form", form_id__in=ids), released_at__isnull=True))
+    broad = {("locked" if s.kind == "lock" else "frozen") for s in scopes if s.level != "form"}
+    per_form: dict[tuple[int, int], set[str]] = {}
+    for s in scopes:
+        if s.level == "form":
+            per_form.setdefault((s.form_type_id, s.form_id), set()).add("locked" if s.kind == "lock" else "frozen")
+    out: dict[tuple[int, int], set[str]] = {}
+    for e in entries:
+        ct = ContentType.objects.get_for_model(type(e)).pk  # cached by Django after the first call
+        out[(ct, e.pk)] = broad | per_form.get((ct, e.pk), set())
+    return out
+
+
+def _scheduled_specs(protocol: Any) -> tuple[list[Any], dict[str, FormSpec]]:
+    visits = list(visit_schedule(protocol))
+    registered = {s.key: s for s in all_specs()}
+    keys = {k for v in visits for k in v.forms}
+    return visits, {k: registered[k] for k in keys if k in registered}
+
+
+@dataclass
+class Schedule:
+    participant: Any
+    context: ScheduleContext
+    forms: list[ExpectedForm]
+    specs: dict[str, FormSpec] = field(default_factory=dict)
+
+
+def build_schedule(participant: Any, *, now: Any = None) -> Schedule:
+    """The participant's expected forms (no access check: callers use ``expected_forms``)."""
+    if participant.randomized_at is None:
+        raise DomainError(ErrorCode.STATE_CONFLICT, "The schedule starts at randomization; this participant is not randomized.")
+    protocol = current_protocol()
+    visits, specs = _scheduled_specs(protocol)
+    entries_by_key: dict[str, list[Any]] = {}
+    for key, spec in sorted(specs.items()):
+        entries_by_key[key] = list(spec.model.objects.filter(participant_id=participant.pk)
+                                   .exclude(status=EntryStatus.RETRACTED).order_by("pk"))
+    ctx = ScheduleContext(participant=participant, protocol=protocol, now=now or timezone.now())
+    doses = [e for e in entries_by_key.get("dosing.administration", []) if e.given and e.started_at]
+    ctx.first_dose_at = min((e.started_at for e in doses), default=None)
+    from ecrf.dosing.selectors import discontinuations_for
+    from ecrf.outcomes.selectors import death_for
+
+    death = death_for(participant)
+    ctx.died_at = death.died_at if death else None
+    ctx.withdrawal = adapters.withdrawal_for(participant)
+    for d in discontinuations_for(participant):
+        for route in (("iv", "sc") if d.route == "both" else (d.route,)):
+            ctx.discontinued[route] = min(ctx.discontinued.get(route, d.discontinued_on), d.discontinued_on)
+    slots = slots_for(ctx, visits, specs)
+    index: dict[tuple[str, tuple[Any, ...]], Any] = {}
+    for slot in slots:
+        fields = tuple(name for name, _ in slot.match)
+        for entry in entries_by_key.get(slot.key, []):
+            index.setdefault((slot.key, fields + tuple(getattr(entry, f) for f in fields)), entry)
+    all_entries = [e for es in entries_by_key.values() for e in es]
+    overlays = _lock_overlays(participant, all_entries)
+    for provider in _STATE_PROVIDERS:
+        for k, states in provider(participant, all_entries).items():
+            overlays.setdefault(k, set()).update(states)
+    forms: list[ExpectedForm] = []
+    for slot in slots:
+        fields = tuple(name for name, _ in slot.match)
+        entry = index.get((slot.key, fields + tuple(v for _, v in slot.match)))
+        why = why_not_expected(ctx, slot)
+        expected = not why
+        if entry is not None:
+            ct = ContentType.objects.get_for_model(type(entry)).pk
+            state = entry_state(entry, overlays.get((ct, entry.pk), set()))
+        else:
+            state = missing_state(slot, expected, ctx.now)
+        forms.append(ExpectedForm(slot=slot, expected=expected, why_not=why, entry=entry, state=state))
+    return Schedule(participant=participant, context=ctx, forms=forms, specs=specs)
+
+
+def expected_forms(participant: Any, *, user: Any = None, now: Any = None) -> list[ExpectedForm]:
+    """Each expected form (and each slot no longer expected) with its window and display state.
+
+    With ``user``, the participant is fetched through the site-scoped selector first (404 when
+    not visible) and only form types the user may read are returned."""
+    if user is not None:
+        participant = participant_get(user, participant.pk, CASEBOOK_READ_ROLES)
+    schedule = build_schedule(participant, now=now)
+    if user is None:
+        return schedule.forms
+    return [f for f in schedule.forms if can_read_forms(user, schedule.specs[f.slot.key])]
+
+
+@dataclass
+class Cell:
+    forms: list[ExpectedForm]
+
+
+@dataclass
+class Row:
+    id: str
+    label: str
+    spec: FormSpec
+    cells: dict[Any, list[ExpectedForm]]
+
+
+@dataclass
+class Grid:
+    participant: Any
+    columns: list[Any]  # study days, then "eos"
+    rows: list[Row]
+    schedule: Schedule
+    legend: dict[str, str] = field(default_factory=lambda: dict(STATE_LABELS))
+
+
+def casebook_grid(user: Any, participant_id: Any, *, now: Any = None) -> Grid:
+    """The casebook grid: study days x forms, each cell the display states of its slots."""
+    participant = participant_get(user, participant_id, CASEBOOK_READ_ROLES)
+    schedule = build_schedule(participant, now=now)
+    rows: dict[str, Row] = {}
+    columns: list[Any] = []
+    for form in schedule.forms:
+        spec = schedule.specs[form.slot.key]
+        if not can_read_forms(user, spec):
+            continue
+        column = form.slot.day if form.slot.day is not None else "eos"
+        if column not in columns:
+            columns.append(column)
+        row = rows.setdefault(form.slot.row, Row(form.slot.row, form.slot.row_label, spec, {}))
+        row.cells.setdefault(column, []).append(form)
+    columns.sort(key=lambda c: (c == "eos", c if c != "eos" else 0))
+    return Grid(participant=participant, columns=columns, rows=list(rows.values()), schedule=schedule)
+
+
+__all__ = ["State", "build_schedule", "casebook_grid", "expected_forms", "register_state_provider"]
