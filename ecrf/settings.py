@@ -187,16 +187,20 @@ SPECTACULAR_SETTINGS = {
 # Celery: Redis in production; the embedded default uses kombu's filesystem transport so a
 # local worker with beat runs the real periodic jobs without Redis (DESIGN.md "Configuration").
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
-CELERY_BROKER_TRANSPORT_OPTIONS = (
-    {
-        "data_folder_in": str(VAR_DIR / "celery" / "queue"),
-        "data_folder_out": str(VAR_DIR / "celery" / "queue"),
-        "processed_folder": str(VAR_DIR / "celery" / "processed"),
+CELERY_FILESYSTEM_DIR = env_str("CELERY_FILESYSTEM_DIR", str(VAR_DIR / "celery"))
+if CELERY_BROKER_URL.startswith("filesystem"):
+    import os as _os
+
+    for _sub in ("queue", "processed"):
+        _os.makedirs(_os.path.join(CELERY_FILESYSTEM_DIR, _sub), exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": _os.path.join(CELERY_FILESYSTEM_DIR, "queue"),
+        "data_folder_out": _os.path.join(CELERY_FILESYSTEM_DIR, "queue"),
+        "processed_folder": _os.path.join(CELERY_FILESYSTEM_DIR, "processed"),
         "store_processed": False,
     }
-    if CELERY_BROKER_URL.startswith("filesystem")
-    else {}
-)
+else:
+    CELERY_BROKER_TRANSPORT_OPTIONS = {}
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

@@ -31,7 +31,7 @@ def canonical_value(value: Any) -> Any:
     if isinstance(value, dt.datetime):
         if value.tzinfo is None:
             return value.isoformat()
-        return value.astimezone(dt.timezone.utc).isoformat()
+        return value.astimezone(dt.UTC).isoformat()
     if isinstance(value, dt.date | dt.time):
         return value.isoformat()
     if isinstance(value, uuid.UUID):

@@ -22,6 +22,9 @@ class ChainHead(models.Model):
     class Meta:
         verbose_name = _("audit chain head")
 
+    def __str__(self) -> str:
+        return f"{self.table} @ {self.last_pk}"
+
 
 def chain_content(instance: models.Model) -> dict[str, Any]:
     """The audited columns of a row, by column name, excluding the chain's own columns."""

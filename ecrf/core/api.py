@@ -64,8 +64,8 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     )
     detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
     message = str(detail) if not isinstance(detail, dict | list) else "The request was refused."
-    return Response({"error": {"code": code, "message": message, "fields": {}}}, status=response.status_code,
-                    headers=response.headers if hasattr(response, "headers") else None)
+    headers = {k: response[k] for k in ("WWW-Authenticate", "Allow", "Retry-After") if response.has_header(k)}
+    return Response({"error": {"code": code, "message": message, "fields": {}}}, status=response.status_code, headers=headers)
 
 
 class StrictSerializerMixin:

@@ -144,6 +144,9 @@ class LockScope(NoDeleteModel):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.get_level_display()})"
+
     @property
     def is_active(self) -> bool:
         return self.released_at is None

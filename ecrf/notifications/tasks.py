@@ -26,6 +26,6 @@ def deliver_pending() -> int:
     for pk in pending_ids():
         try:
             delivered += int(notification_deliver(notification_id=pk))
-        except Exception as exc:  # one failing recipient must not block the others
+        except Exception as exc:  # noqa: BLE001  (one failing recipient must not block the others)
             logger.warning("notification %s delivery failed: %s", pk, exc)
     return delivered

@@ -217,3 +217,10 @@ def test_unauthenticated_is_401(api, participant_a):
     response = api(None).get(URL)
     assert response.status_code in (401, 403)
     assert "error" in response.json()
+
+
+def test_anonymous_api_gets_401_with_token_challenge(api):
+    response = api(None).get("/api/v1/participants/")
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == "Token"
+    assert response.json()["error"]["code"] == "not_authenticated"

@@ -11,7 +11,7 @@ from ecrf.audit.models import Event
 from ecrf.crf.models import LockScope
 from ecrf.crf.services import form_create
 from ecrf.notifications.models import Notification
-from tests.permissions.matrix import ALL_ROLES, API_ANON, Fixtures, Rule
+from tests.permissions.matrix import ALL_ROLES, Fixtures, Rule
 from tests.testapp.specs import VITALS
 
 EVERYONE = frozenset(ALL_ROLES)

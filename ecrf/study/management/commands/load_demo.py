@@ -15,7 +15,7 @@ class Command(BaseCommand):
     def handle(self, *args, **opts):
         if not Study.objects.exists():
             call_command("generate_trial", participants=opts["participants"], seed=2026, stdout=self.stdout)
-        self.stdout.write("\nDemo users (password for all: %s):" % DEMO_PASSWORD)
+        self.stdout.write(f"\nDemo users (password for all: {DEMO_PASSWORD}):")
         for role in Role.values:
             if role in {"investigator", "coordinator", "pharmacist", "monitor"}:
                 self.stdout.write(f"  {role:18} {role}_ath  (also {role}_nij, {role}_mil)")

@@ -1,0 +1,124 @@
+from __future__ import annotations
+
+import datetime as dt
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.test import Client
+from django.utils import timezone
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from ecrf.accounts.models import User
+from ecrf.accounts.roles import Role
+from ecrf.accounts.services import reauthenticate
+from ecrf.audit.models import Event, EventKind
+from ecrf.core.errors import DomainError
+from tests.conftest import PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+
+def test_create_user_command_prints_a_working_token(site_a):
+    out = StringIO()
+    call_command("create_user", "cora", "--role", "coordinator", "--site", "A", "--token", stdout=out)
+    token = out.getvalue().split("Token: ")[1].strip()
+    user = User.objects.get(username="cora")
+    assert Token.objects.get(user=user).key == token
+    assert set(user.groups.values_list("name", flat=True)) == {"coordinator"}
+    assert list(user.sites.values_list("code", flat=True)) == ["A"]
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    assert client.get("/api/v1/participants/").status_code == 200
+
+
+def test_every_role_code_exists():
+    assert set(Role.values) == {"investigator", "coordinator", "pharmacist", "lab", "monitor", "data_manager",
+                                "safety_officer", "pharmacovigilance", "sponsor", "statistician", "dsmb", "admin"}
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["bob", "--role", "wizard"], "Unknown role wizard"),
+        (["bob", "--role", "coordinator", "--site", "ZZ"], "Unknown site ZZ"),
+        (["bob", "--role", "coordinator"], "needs at least one --site"),
+        (["bob", "--role", "monitor", "--password", "123"], "password"),
+    ],
+)
+def test_create_user_bad_input_creates_nothing(site_a, args, message):
+    with pytest.raises(CommandError, match=message):
+        call_command("create_user", *args, stdout=StringIO())
+    assert not User.objects.filter(username="bob").exists()
+
+
+def test_duplicate_user_is_refused(site_a):
+    call_command("create_user", "dup", "--role", "lab", stdout=StringIO())
+    with pytest.raises(CommandError, match="already exists"):
+        call_command("create_user", "dup", "--role", "lab", stdout=StringIO())
+
+
+def test_lockout_after_repeated_failures_and_audit(coordinator, study):
+    client = Client()
+    for _ in range(study.protocol.max_failed_logins):
+        assert not client.login(username=coordinator.username, password="wrong")
+    coordinator.refresh_from_db()
+    assert coordinator.is_locked_out
+    # Even the right password is refused while locked.
+    assert not client.login(username=coordinator.username, password=PASSWORD)
+    assert Event.objects.filter(kind=EventKind.LOGIN_FAILED, actor_username=coordinator.username).count() >= 5
+    assert Event.objects.filter(kind=EventKind.LOCKOUT, object_id=str(coordinator.pk)).exists()
+    User.objects.filter(pk=coordinator.pk).update(locked_until=timezone.now() - dt.timedelta(seconds=1))
+    assert client.login(username=coordinator.username, password=PASSWORD)
+    assert Event.objects.filter(kind=EventKind.LOGIN, actor=coordinator).exists()
+
+
+def test_successful_login_resets_failure_count(coordinator):
+    client = Client()
+    client.login(username=coordinator.username, password="wrong")
+    assert client.login(username=coordinator.username, password=PASSWORD)
+    coordinator.refresh_from_db()
+    assert coordinator.failed_login_count == 0
+
+
+def test_idle_session_timeout_is_configured(settings):
+    # Every request renews the session; without one for the idle period it expires.
+    assert settings.SESSION_SAVE_EVERY_REQUEST is True
+    assert settings.SESSION_COOKIE_AGE == 30 * 60
+
+
+def test_idle_session_expires(coordinator, settings):
+    from django.contrib.sessions.models import Session
+
+    client = Client()
+    client.login(username=coordinator.username, password=PASSWORD)
+    assert client.get("/").status_code == 200
+    Session.objects.update(expire_date=timezone.now() - dt.timedelta(seconds=1))
+    response = client.get("/")
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_reauthentication(coordinator):
+    reauthenticate(user=coordinator, password=PASSWORD, purpose="signature")
+    with pytest.raises(DomainError) as err:
+        reauthenticate(user=coordinator, password="nope", purpose="signature")
+    assert err.value.status == 403 and "password" in err.value.fields
+    assert Event.objects.filter(kind=EventKind.REAUTH_FAILED, actor=coordinator).exists()
+
+
+def test_role_change_is_audited(coordinator):
+    from django.contrib.auth.models import Group
+
+    coordinator.groups.add(Group.objects.get(name="investigator"))
+    event = Event.objects.filter(kind=EventKind.ROLE_CHANGE, object_id=str(coordinator.pk)).last()
+    assert event is not None and sorted(event.detail["now"]) == ["coordinator", "investigator"]
+
+
+def test_user_account_changes_are_in_history(coordinator):
+    coordinator.email = "new@example.org"
+    coordinator._change_reason = "E-mail update"
+    coordinator.save()
+    record = coordinator.history.first()
+    assert record.email == "new@example.org" and record.history_change_reason == "E-mail update"
+    assert not hasattr(record, "password")

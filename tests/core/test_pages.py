@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.test import Client
+
+from ecrf.accounts.roles import Role
+from tests.conftest import PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+
+def logged_in(user) -> Client:
+    client = Client()
+    assert client.login(username=user.username, password=PASSWORD)
+    return client
+
+
+def test_times_are_shown_in_the_viewers_site_zone(make_participant, site_a, make_user):
+    # 2026-11-20 22:30 UTC is 00:30 on the 21st in Athens (EET, UTC+2).
+    participant = make_participant(site_a, randomized_at=dt.datetime(2026, 11, 20, 22, 30, tzinfo=dt.UTC), subject_id="ATH-001")
+    html = logged_in(make_user(Role.COORDINATOR)).get(f"/participants/{participant.pk}/").content.decode()
+    assert "2026-11-21 00:30 EET" in html
+
+
+def test_roles_without_a_site_see_the_study_zone(make_participant, site_b, users, study):
+    participant = make_participant(site_b, randomized_at=dt.datetime(2026, 7, 1, 12, 0, tzinfo=dt.UTC), subject_id="B-001")
+    html = logged_in(users[Role.DATA_MANAGER]).get(f"/participants/{participant.pk}/").content.decode()
+    assert "2026-07-01 15:00 EEST" in html  # the study zone, Europe/Athens, in summer
+
+
+def test_home_page_tells_each_role_what_to_do(users, participant_a):
+    html = logged_in(users[Role.COORDINATOR]).get("/").content.decode()
+    assert "Participants" in html and "1 screened" in html
+    admin_html = logged_in(users[Role.ADMIN]).get("/").content.decode()
+    assert "Users, sites and roles" in admin_html and "screened" not in admin_html
+
+
+def test_participant_api_list_costs_fixed_queries(api, users, make_participant, django_assert_max_num_queries):
+    for _ in range(12):
+        make_participant()
+    client = api(users[Role.DATA_MANAGER])
+    with django_assert_max_num_queries(6):
+        response = client.get("/api/v1/participants/?page_size=100")
+    assert response.json()["count"] == 12
+
+
+def test_participant_list_filters(api, users, make_participant, site_b):
+    make_participant()
+    make_participant(site_b)
+    client = api(users[Role.DATA_MANAGER])
+    assert client.get("/api/v1/participants/?site=B").json()["count"] == 1
+    assert client.get("/api/v1/participants/?randomized=true").json()["count"] == 0
+
+
+def test_api_schema_and_docs_render(api, users):
+    client = api(users[Role.COORDINATOR])
+    assert client.get("/api/schema/").status_code == 200
+    assert client.get("/api/docs/").status_code == 200

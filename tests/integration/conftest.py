@@ -1,0 +1,73 @@
+"""A real Celery worker (with beat off) pointed at the test database (PLATFORM.md "Celery in tests")."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from django.conf import settings
+
+
+def _database_url() -> str:
+    from django.db import connection
+
+    s = connection.settings_dict
+    if connection.vendor == "postgresql":
+        return f"postgresql://{s['USER']}:{s['PASSWORD']}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+    return f"sqlite:///{s['NAME']}"
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, django_db_blocker):
+    """Start ``celery worker`` as a separate process against the test database; stop it at the end."""
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "ecrf.settings_test"}
+    with django_db_blocker.unblock():
+        env["DATABASE_URL"] = _database_url()
+    env["CELERY_BROKER_URL"] = settings.CELERY_BROKER_URL
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "ecrf", "worker", "--pool=solo", "--without-gossip",
+         "--without-mingle", "--without-heartbeat", "--loglevel=WARNING", "-n", f"test-{os.getpid()}@%h"],
+        env=env, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    from ecrf.celery import app
+
+    deadline = time.monotonic() + 60
+    ready = False
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            break
+        if settings.CELERY_BROKER_URL.startswith("filesystem"):
+            # The filesystem transport has no broadcast (ping); the worker is ready once it runs.
+            time.sleep(3)
+            ready = proc.poll() is None
+            break
+        try:
+            if app.control.ping(timeout=1.0):
+                ready = True
+                break
+        except Exception:  # noqa: BLE001
+            time.sleep(0.5)
+    if not ready:
+        output = proc.stdout.read().decode() if proc.poll() is not None and proc.stdout else ""
+        os.killpg(proc.pid, signal.SIGKILL)
+        pytest.fail(f"the Celery worker did not start:\n{output}")
+    yield proc
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+def wait_for(predicate, timeout: float = 30.0, interval: float = 0.2):  # noqa: ANN001, ANN201
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    return predicate()
