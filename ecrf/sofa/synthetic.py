@@ -1,7 +1,9 @@
 """Synthetic SOFA trajectories for ``generate_trial``: improving, worsening and fatal courses,
 with occasional missing components and missing days, entered through the form services (the
 same validation, scoring and history as real entry). Plans deaths in ``ctx.data["planned_deaths"]``
-(participant id -> study day) for the outcomes step; SOFA forms stop on the day of death."""
+(participant id -> study day). Deaths and early stops follow the trial's shared fate plan
+(``ecrf.schedule.synthetic_plan.plan``, also used by the dosing and outcomes steps); SOFA forms
+stop on the day of death, and no day after today is entered."""
 
 from __future__ import annotations
 
@@ -9,7 +11,6 @@ import random
 from decimal import Decimal
 from typing import Any
 
-from ecrf.crf.models import Participant
 from ecrf.crf.services import form_create
 from ecrf.crf.synthetic import SyntheticContext
 from ecrf.sofa.scoring import COMPONENTS
@@ -59,9 +60,12 @@ def raw_values(sub: dict[str, int], rng: random.Random, missing: set[str]) -> di
     return v
 
 
-def trajectory(rng: random.Random) -> tuple[str, list[dict[str, int]], int | None]:
+def trajectory(rng: random.Random, *, dies: bool | None = None) -> tuple[str, list[dict[str, int]], int | None]:
     """(course, daily subscores for days 1..15, study day of death or None)."""
-    course = rng.choices(["improving", "worsening", "death"], weights=[55, 30, 15])[0]
+    if dies:
+        course = "death"
+    else:
+        course = rng.choices(["improving", "worsening", "death"], weights=[55, 30, 0 if dies is False else 15])[0]
     sub = {c: rng.choice([0, 1, 1, 2, 2, 3]) for c in COMPONENTS}
     drift = {"improving": -0.35, "worsening": 0.2, "death": 0.4}[course]
     days = []
@@ -75,8 +79,15 @@ def trajectory(rng: random.Random) -> tuple[str, list[dict[str, int]], int | Non
 
 
 def generate(ctx: SyntheticContext) -> None:
+    from django.utils import timezone
+
+    from ecrf.schedule.days import date_of_day, day_of_moment
+    from ecrf.schedule.synthetic_plan import plan, randomized_participants
+
     rng = ctx.rng
-    participants = list(Participant.objects.filter(randomized_at__isnull=False).select_related("site").order_by("pk"))
+    participants = randomized_participants(ctx)
+    fates = plan(ctx)
+    today = timezone.localdate()
     if not participants:
         ctx.say("no randomized participants: no SOFA days.")
         return
@@ -88,12 +99,17 @@ def generate(ctx: SyntheticContext) -> None:
             actor = ctx.site_users.get((p.site.code, "coordinator")) or ctx.site_users.get((p.site.code, "investigator"))
             if actor is None or p.sofa_sofaday_set.exists():
                 continue
-            course, days, death_day = trajectory(rng)
+            fate = fates.get(p.pk, {})
+            died_at = fate.get("died_at")
+            course, days, death_day = trajectory(rng, dies=died_at is not None)
+            if died_at is not None:
+                death_day = day_of_moment(p, died_at)
+            stop_day = fate.get("stop_day") if fate.get("stop") == "everything" else None
             courses[course] = courses.get(course, 0) + 1
             if death_day:
                 planned[p.pk] = death_day
             for day, sub in enumerate(days, start=1):
-                if death_day and day >= death_day:
+                if (death_day and day >= death_day) or (stop_day and day > stop_day) or date_of_day(p, day) > today:
                     break
                 # Occasional missing days (day 1 rarely: those participants are not evaluable).
                 if rng.random() < (0.02 if day == 1 else 0.06):
