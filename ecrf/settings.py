@@ -182,6 +182,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Choice sets shared by several fields (labs and SOFA units): one named enum each.
+    "ENUM_NAME_OVERRIDES": {
+        "MassConcentrationUnitEnum": [("mg/dL", "mg/dL"), ("umol/L", "umol/L")],
+        "CellCountUnitEnum": [("10^9/L", "10^9/L"), ("/mm3", "/mm3")],
+    },
 }
 
 # Celery: Redis in production; the embedded default uses kombu's filesystem transport so a
