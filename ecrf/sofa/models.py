@@ -26,7 +26,7 @@ class PaO2Unit(models.TextChoices):
 
 class MassUnit(models.TextChoices):
     MG_DL = "mg/dL", "mg/dL"
-    UMOL_L = "umol/L", "µmol/L"
+    UMOL_L = "umol/L", "umol/L"  # the same choice set as the labs app (one API enum)
 
 
 class RespiratorySupport(models.TextChoices):
