@@ -186,6 +186,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ConcentrationUnitEnum": [("mg/dL", "mg/dL"), ("umol/L", "umol/L")],
         "CellCountUnitEnum": [("10^9/L", "10^9/L"), ("/mm3", "/mm3")],
+        "AeActionTakenEnum": "safety.models.ActionTaken",
+        "AeCausalityEnum": "safety.models.Causality",
     },
 }
 

@@ -97,6 +97,11 @@ def build_serializer(spec: FormSpec) -> type[serializers.ModelSerializer]:
     }
     for name in spec.derived_fields:
         attrs.setdefault(name, serializers.ReadOnlyField())
+    if spec.representation is not None:
+        def to_representation(self, instance):  # noqa: ANN001, ANN202
+            return spec.representation(instance, serializers.ModelSerializer.to_representation(self, instance))
+
+        attrs["to_representation"] = to_representation
     serializer = type(f"{spec.model.__name__}Serializer", (StrictSerializerMixin, serializers.ModelSerializer), attrs)
     return serializer
 

@@ -35,6 +35,8 @@ class FormSpec:
     validate: Validator | None = None  # cross-field and domain rules -> {field: message}
     derive: Callable[[CRF], None] | None = None  # sets derived fields from raw values
     after_write: Hook | None = None  # inside the transaction (use on_commit for tasks)
+    # Optional: reshape the API's JSON of one form (e.g. group derived fields into an object).
+    representation: Callable[["CRF", dict[str, Any]], dict[str, Any]] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -6,3 +6,6 @@ class SofaConfig(AppConfig):
     name = "ecrf.sofa"
     label = "sofa"
     verbose_name = _("SOFA")
+
+    def ready(self) -> None:
+        from ecrf.sofa import panels, signals, specs  # noqa: F401  (registers the form, panels, hooks)

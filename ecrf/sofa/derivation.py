@@ -1,0 +1,109 @@
+"""The Django side of daily SOFA scoring: a stored form -> ``SofaInputs`` -> the pure scorer
+(``ecrf.sofa.scoring``) -> the derived columns, and the re-scoring of later days whose carried-
+forward components depend on an earlier day (sofa.md "Missing data inside one day's score")."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from ecrf.sofa import scoring
+from ecrf.sofa.models import COUNTED_STATUSES, SCORING_VERSION, SofaDay
+from ecrf.study.protocol import DEFAULT_PROTOCOL
+
+INPUT_FIELDS = (
+    "pao2", "pao2_unit", "fio2", "respiratory_support", "platelets", "bilirubin", "bilirubin_unit", "map",
+    "dopamine", "dobutamine", "epinephrine", "norepinephrine", "gcs", "gcs_sedated", "creatinine",
+    "creatinine_unit", "urine_output",
+)
+NORMALIZED_FIELDS = ("pao2_mmhg", "pf_ratio", "bilirubin_mg_dl", "creatinine_mg_dl")
+SCORE_FIELDS = scoring.COMPONENTS + ("total",)
+DERIVED_FIELDS = NORMALIZED_FIELDS + SCORE_FIELDS + (
+    "missing_components", "imputed_components", "review_flags", "scoring_version")
+
+
+def inputs_of(form: SofaDay) -> scoring.SofaInputs:
+    values: dict[str, Any] = {}
+    for name in INPUT_FIELDS:
+        value = getattr(form, name)
+        if value == "":  # an unset choice in a form is "not entered"
+            value = None
+        values[name] = value
+    return scoring.SofaInputs(**values)
+
+
+def day_errors(form: SofaDay, sofa_days: int = DEFAULT_PROTOCOL.sofa_days) -> dict[str, str]:
+    """Hard-limit errors of the raw values and the day, per API field name."""
+    errors: dict[str, str] = {}
+    day = form.day
+    if day is None:
+        errors["day"] = f"Give the study day (1-{sofa_days})."
+    elif isinstance(day, bool) or not isinstance(day, int) or not 1 <= day <= sofa_days:
+        errors["day"] = f"SOFA day {day} is outside the study's SOFA days 1-{sofa_days}."
+    errors.update(scoring.validate_inputs(inputs_of(form)))
+    return errors
+
+
+def stored_score(form: SofaDay) -> scoring.SofaScore | None:
+    if form.total is None:
+        return None
+    return scoring.SofaScore(
+        day=form.day, total=form.total, missing=tuple(form.missing_components or ()),
+        imputed=dict(form.imputed_components or {}),
+        **{c: getattr(form, c) for c in scoring.COMPONENTS},
+    )
+
+
+def _clear(form: SofaDay) -> None:
+    for name in NORMALIZED_FIELDS + SCORE_FIELDS:
+        setattr(form, name, None)
+    form.missing_components, form.imputed_components, form.review_flags = [], {}, {}
+
+
+def apply_score(form: SofaDay, previous: scoring.SofaScore | None) -> None:
+    """Set the derived columns of ``form`` from its raw values and the previous day's score.
+    Leaves them empty when the raw values break a hard limit (the validator reports it)."""
+    if day_errors(form):
+        _clear(form)
+        return
+    inputs = inputs_of(form)
+    score = scoring.score_day(inputs, day=form.day, previous=previous)
+    normalized = scoring.normalize(inputs)
+    for name in NORMALIZED_FIELDS:
+        setattr(form, name, getattr(normalized, name))
+    for name in scoring.COMPONENTS:
+        setattr(form, name, score.subscore(name))
+    form.total = score.total
+    form.missing_components = list(score.missing)
+    form.imputed_components = dict(score.imputed)
+    form.review_flags = scoring.soft_flags(inputs)
+    form.scoring_version = SCORING_VERSION
+
+
+def previous_score(form: SofaDay) -> scoring.SofaScore | None:
+    """The stored score of the participant's last counted SOFA day before ``form.day``."""
+    previous = (SofaDay.objects.filter(participant_id=form.participant_id, day__lt=form.day,
+                                       status__in=COUNTED_STATUSES, total__isnull=False)
+                .exclude(pk=form.pk).order_by("-day").first())
+    return stored_score(previous) if previous is not None else None
+
+
+def derived_snapshot(form: SofaDay) -> tuple[Any, ...]:
+    def norm(value: Any) -> Any:
+        return value.normalize() if isinstance(value, Decimal) else value
+
+    return tuple(norm(getattr(form, name)) for name in DERIVED_FIELDS)
+
+
+def rescore_series(forms: list[SofaDay]) -> list[SofaDay]:
+    """Re-score a participant's counted days in day order; return the forms whose derived values
+    changed (sofa.md: later days carry missing components forward from the last observed day)."""
+    changed: list[SofaDay] = []
+    previous: scoring.SofaScore | None = None
+    for form in sorted(forms, key=lambda f: f.day):
+        before = derived_snapshot(form)
+        apply_score(form, previous)
+        if derived_snapshot(form) != before:
+            changed.append(form)
+        previous = stored_score(form) or previous
+    return changed

@@ -1,0 +1,329 @@
+"""Writes of the SOFA app beyond the generic form services: re-scoring later days when an
+earlier day changes, and deriving each participant's SOFA endpoints with the inputs they came
+from (trial.md "Primary endpoint", "Secondary endpoints")."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from ecrf.audit.chain import row_digest
+from ecrf.audit.models import ChainHead, chain_content
+from ecrf.crf.guard import assert_writable
+from ecrf.crf.models import Participant
+from ecrf.sofa import derivation
+from ecrf.sofa.endpoints import SofaEndpoints, derive_sofa_endpoints
+from ecrf.sofa.models import (
+    COUNTED_STATUSES,
+    ENDPOINT_RULES_VERSION,
+    SofaDay,
+    SofaEndpoint,
+)
+from ecrf.study.protocol import Protocol
+
+# --- daily SOFA: later days follow an earlier day ------------------------------------------------
+
+
+def sofa_days_rescore_after(*, form: SofaDay, actor: Any) -> list[SofaDay]:
+    """Inside the writing transaction of ``form``: re-score the participant's other counted days
+    (sofa.md: a missing component is carried forward from the last observed day, so a change,
+    insertion, retraction or "not done" of one day can change the days after it). Each changed
+    day passes the write guard, gets a new version and a history row naming the cause."""
+    days = list(SofaDay.objects.select_for_update().filter(participant_id=form.participant_id,
+                                                          status__in=COUNTED_STATUSES).order_by("day", "pk"))
+    by_pk = {d.pk: d for d in days}
+    if form.pk in by_pk:
+        by_pk[form.pk] = form  # the instance just saved (its values are the current ones)
+    changed = [d for d in derivation.rescore_series(list(by_pk.values())) if d.pk != form.pk]
+    reason = f"Re-derived: SOFA day {form.day} changed (missing components carried forward)"
+    user = actor if getattr(actor, "is_authenticated", False) else None
+    for day in changed:
+        assert_writable(participant=form.participant, form=day)
+        day.version += 1
+        day.updated_at = timezone.now()
+        day._history_user = user
+        day._change_reason = reason
+        day.save(update_fields=[*derivation.DERIVED_FIELDS, "version", "updated_at"])
+    return changed
+
+
+# --- endpoints -----------------------------------------------------------------------------------
+
+
+_DEFERRED: ContextVar[set[int] | None] = ContextVar("sofa_endpoints_deferred", default=None)
+
+
+def endpoints_schedule(*, participant_id: int) -> None:
+    """Re-derive the participant's endpoints after this transaction commits (invariant 9: the
+    input is in the database first; the task is idempotent and safe to run twice or at once).
+    Call it from any service that changes an input: a SOFA day, a death, a dose."""
+    deferred = _DEFERRED.get()
+    if deferred is not None:
+        deferred.add(participant_id)
+        return
+    transaction.on_commit(lambda: _enqueue(participant_id))
+
+
+@contextmanager
+def endpoints_deferred() -> Iterator[set[int]]:
+    """For bulk entry (imports, the synthetic trial): collect the participants whose inputs
+    changed and re-derive them in one bulk pass at the end instead of one task per save."""
+    collected: set[int] = set()
+    token = _DEFERRED.set(collected)
+    try:
+        yield collected
+    finally:
+        _DEFERRED.reset(token)
+    if collected:
+        endpoints_rederive(participant_ids=sorted(collected))
+
+
+def _enqueue(participant_id: int) -> None:
+    from ecrf.sofa.tasks import derive_participant_endpoints
+
+    derive_participant_endpoints.delay(participant_id)
+
+
+@dataclass(frozen=True)
+class EndpointInputs:
+    sofa_by_day: dict[int, int]
+    sofa_forms: dict[int, tuple[int, int]]  # day -> (form id, version)
+    death_day: int | None
+    first_dose_at: Any  # datetime | None
+
+    @property
+    def received_any_dose(self) -> bool:
+        return self.first_dose_at is not None
+
+    def as_json(self, protocol: Protocol) -> dict[str, Any]:
+        return {
+            "sofa": {str(day): {"total": total, "form": self.sofa_forms[day][0], "version": self.sofa_forms[day][1]}
+                     for day, total in sorted(self.sofa_by_day.items())},
+            "death_day": self.death_day,
+            "first_dose_at": self.first_dose_at.isoformat() if self.first_dose_at else None,
+            "received_any_dose": self.received_any_dose,
+            "rules": ENDPOINT_RULES_VERSION,
+            "protocol": {"primary_days": [protocol.primary_first_day, protocol.primary_last_day],
+                         "secondary_last_day": protocol.secondary_last_day,
+                         "responder_threshold": str(protocol.responder_threshold),
+                         "death_sofa_score": protocol.death_sofa_score},
+        }
+
+
+def _digest(data: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(data, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def _gather_inputs(participant_ids: list[int]) -> dict[int, EndpointInputs]:
+    """Every input of the endpoints of these participants, in a fixed number of queries."""
+    from ecrf.dosing.selectors import first_doses
+    from ecrf.outcomes.selectors import death_days
+
+    sofa: dict[int, dict[int, int]] = defaultdict(dict)
+    forms: dict[int, dict[int, tuple[int, int]]] = defaultdict(dict)
+    rows = (SofaDay.objects.filter(participant_id__in=participant_ids, status__in=COUNTED_STATUSES,
+                                   total__isnull=False)
+            .values_list("participant_id", "day", "total", "pk", "version"))
+    for pid, day, total, pk, version in rows:
+        sofa[pid][day] = total
+        forms[pid][day] = (pk, version)
+    deaths = death_days(participant_ids)
+    doses = first_doses(participant_ids)
+    return {pid: EndpointInputs(dict(sofa[pid]), dict(forms[pid]), deaths.get(pid), doses.get(pid))
+            for pid in participant_ids}
+
+
+def _result_fields(result: SofaEndpoints) -> dict[str, Any]:
+    return {
+        "evaluable": result.evaluable,
+        "not_evaluable_reason": result.not_evaluable_reason or "",
+        "primary_response": result.primary_response,
+        "responder": result.responder,
+        "secondary_response": result.secondary_response,
+        "secondary_responder": result.secondary_responder,
+        "alive_on_day9": result.alive_on_day9,
+        "mean_sofa_days_1_9": result.mean_sofa_days_1_9,
+        "mitt": result.mitt,
+        "counts_as_responder_in_analysis": result.counts_as_responder_in_analysis,
+        "filled_series": [{"day": d.day, "score": d.score, "source": d.source, "carried_from_day": d.carried_from_day}
+                          for d in result.filled_series],
+    }
+
+
+def _describe_change(old: dict[str, Any] | None, new: dict[str, Any]) -> str:
+    if old is None:
+        return "Derived"
+    causes: list[str] = []
+    old_sofa, new_sofa = old.get("sofa", {}), new["sofa"]
+    for day in sorted(set(old_sofa) | set(new_sofa), key=int):
+        if day not in new_sofa:
+            causes.append(f"SOFA day {day} withdrawn")
+        elif day not in old_sofa:
+            causes.append(f"SOFA day {day} recorded")
+        elif old_sofa[day] != new_sofa[day]:
+            causes.append(f"SOFA day {day} changed")
+    if old.get("death_day") != new["death_day"]:
+        causes.append("day of death changed" if new["death_day"] is not None and old.get("death_day") is not None
+                      else ("death recorded" if new["death_day"] is not None else "death withdrawn"))
+    if old.get("first_dose_at") != new["first_dose_at"]:
+        causes.append("first dose changed")
+    if old.get("rules") != new["rules"] or old.get("protocol") != new["protocol"]:
+        causes.append("derivation rules changed")
+    return "Re-derived: " + ("; ".join(causes) if causes else "inputs changed")
+
+
+def _derive(inputs: EndpointInputs, protocol: Protocol) -> tuple[dict[str, Any], dict[str, Any], str]:
+    result = derive_sofa_endpoints(sofa_by_day=inputs.sofa_by_day, death_day=inputs.death_day,
+                                   received_any_dose=inputs.received_any_dose, protocol=protocol)
+    data = inputs.as_json(protocol)
+    return _result_fields(result), data, _digest(data)
+
+
+@transaction.atomic
+def endpoint_derive(*, participant_id: int, actor: Any = None) -> SofaEndpoint | None:
+    """Derive (or re-derive) one participant's SOFA endpoints from the stored inputs.
+
+    Idempotent: unchanged inputs write nothing; concurrent runs serialise on the participant's
+    row. Participants not (yet) randomized have no endpoints (None)."""
+    from ecrf.study.services import current_protocol
+
+    participant = Participant.objects.select_for_update().filter(pk=participant_id).first()
+    if participant is None or not participant.is_randomized:
+        return None
+    protocol = current_protocol()
+    inputs = _gather_inputs([participant_id])[participant_id]
+    fields, data, digest = _derive(inputs, protocol)
+    existing = SofaEndpoint.objects.filter(participant_id=participant_id).first()
+    if existing is not None and existing.inputs_digest == digest and existing.rules_version == ENDPOINT_RULES_VERSION:
+        return existing
+    endpoint = existing or SofaEndpoint(participant_id=participant_id)
+    reason = _describe_change(existing.inputs if existing else None, data)
+    for name, value in fields.items():
+        setattr(endpoint, name, value)
+    endpoint.inputs, endpoint.inputs_digest = data, digest
+    endpoint.rules_version = ENDPOINT_RULES_VERSION
+    endpoint.derived_at = timezone.now()
+    endpoint._history_user = actor if getattr(actor, "is_authenticated", False) else None
+    endpoint._change_reason = reason
+    try:
+        with transaction.atomic():
+            endpoint.save()
+    except IntegrityError:  # a concurrent first derivation won; its result is the same
+        return SofaEndpoint.objects.get(participant_id=participant_id)
+    return endpoint
+
+
+@dataclass(frozen=True)
+class RederiveReport:
+    participants: int
+    created: int
+    changed: int
+    unchanged: int
+
+
+def endpoints_rederive(*, participant_ids: Iterable[int] | None = None, batch_size: int = 2000,
+                       reason: str | None = None) -> RederiveReport:
+    """Re-derive the endpoints of many participants (all randomized ones by default), in
+    batches with a fixed number of queries each; only changed results are written, each with
+    a hash-chained history row (the same audit as a single derivation)."""
+    from ecrf.study.services import current_protocol
+
+    protocol = current_protocol()
+    qs = Participant.objects.filter(randomized_at__isnull=False)
+    if participant_ids is not None:
+        qs = qs.filter(pk__in=list(participant_ids))
+    ids = list(qs.order_by("pk").values_list("pk", flat=True))
+    created = changed = 0
+    for start in range(0, len(ids), batch_size):
+        chunk = ids[start:start + batch_size]
+        c, u = _rederive_batch(chunk, protocol, reason)
+        created += c
+        changed += u
+    return RederiveReport(len(ids), created, changed, len(ids) - created - changed)
+
+
+_ENDPOINT_FIELDS = ("evaluable", "not_evaluable_reason", "primary_response", "responder", "secondary_response",
+                    "secondary_responder", "alive_on_day9", "mean_sofa_days_1_9", "mitt",
+                    "counts_as_responder_in_analysis", "filled_series", "inputs", "inputs_digest", "rules_version",
+                    "derived_at")
+
+
+@transaction.atomic
+def _rederive_batch(chunk: list[int], protocol: Protocol, reason: str | None) -> tuple[int, int]:
+    inputs = _gather_inputs(chunk)
+    existing = {e.participant_id: e for e in SofaEndpoint.objects.select_for_update().filter(participant_id__in=chunk)}
+    now = timezone.now()
+    new_rows: list[SofaEndpoint] = []
+    updated: list[SofaEndpoint] = []
+    for pid in chunk:
+        fields, data, digest = _derive(inputs[pid], protocol)
+        row = existing.get(pid)
+        if row is not None and row.inputs_digest == digest and row.rules_version == ENDPOINT_RULES_VERSION:
+            continue
+        why = reason or _describe_change(row.inputs if row else None, data)
+        target = row or SofaEndpoint(participant_id=pid)
+        for name, value in fields.items():
+            setattr(target, name, value)
+        target.inputs, target.inputs_digest, target.rules_version, target.derived_at = (
+            data, digest, ENDPOINT_RULES_VERSION, now)
+        target._change_reason = why
+        (updated if row is not None else new_rows).append(target)
+    if new_rows:
+        SofaEndpoint.objects.bulk_create(new_rows, batch_size=1000)
+        if new_rows[0].pk is None:  # a backend without RETURNING: read the ids back
+            ids = dict(SofaEndpoint.objects.filter(participant_id__in=[r.participant_id for r in new_rows])
+                       .values_list("participant_id", "pk"))
+            for r in new_rows:
+                r.pk = ids[r.participant_id]
+        _bulk_history(new_rows, history_type="+", when=now)
+    if updated:
+        _bulk_update(updated)
+        _bulk_history(updated, history_type="~", when=now)
+    return len(new_rows), len(updated)
+
+
+def _bulk_update(rows: list[SofaEndpoint]) -> None:
+    """One parameterised UPDATE per row, sent with executemany (pipelined by psycopg): far
+    cheaper than ``bulk_update``'s CASE expressions, which grow with rows x columns."""
+    from django.db import connection
+
+    meta = SofaEndpoint._meta
+    columns = [meta.get_field(name) for name in _ENDPOINT_FIELDS]
+    quote = connection.ops.quote_name
+    sql = (f"UPDATE {quote(meta.db_table)} SET " + ", ".join(f"{quote(f.column)} = %s" for f in columns)
+           + f" WHERE {quote(meta.pk.column)} = %s")
+    params = [[f.get_db_prep_save(getattr(row, f.attname), connection) for f in columns] + [row.pk] for row in rows]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
+
+
+def _bulk_history(rows: list[SofaEndpoint], *, history_type: str, when: Any) -> None:
+    """History rows for a bulk write, linked into the table's hash chain exactly as
+    ``ecrf.audit.models.append_to_chain`` links one row, under one lock of the chain head."""
+    model = SofaEndpoint.history.model
+    table = model._meta.db_table
+    records = [model(history_date=when, history_user=None, history_change_reason=row._change_reason,
+                     history_type=history_type,
+                     **{f.attname: getattr(row, f.attname) for f in model.tracked_fields})
+               for row in rows]
+    ChainHead.objects.get_or_create(table=table)
+    head = ChainHead.objects.select_for_update().get(table=table)
+    prev = head.last_hash
+    for record in records:
+        record.prev_hash = prev
+        record.row_hash = row_digest(prev, table, chain_content(record))
+        prev = record.row_hash
+    model.objects.bulk_create(records, batch_size=1000)
+    head.last_hash = prev
+    head.last_pk = records[-1].pk if records[-1].pk is not None else model.objects.order_by("-pk").values_list(
+        "pk", flat=True).first()
+    head.save(update_fields=["last_hash", "last_pk"])
