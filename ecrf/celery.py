@@ -22,6 +22,11 @@ app.conf.beat_schedule = {
         "task": "safety.tasks.evaluate_clocks",
         "schedule": 120.0,
     },
+    # SAP endpoints (issue 6): nightly catch-up re-derivation; saves re-derive on commit already.
+    "sofa-rederive-endpoints": {
+        "task": "ecrf.sofa.tasks.rederive_all_endpoints",
+        "schedule": crontab(hour=2, minute=30),
+    },
     # Part 11: periodic verification of the audit trail's hash chain.
     "audit-verify-chain": {
         "task": "ecrf.audit.tasks.verify_audit_chain",
