@@ -213,6 +213,7 @@ def participant_create(*, actor: Any, site: Any, screening_number: str, reason: 
     return participant
 
 
+@transaction.atomic
 def participant_mark_randomized(*, participant: Participant, subject_id: str, randomized_at: Any, actor: Any) -> Participant:
     """Called by the randomization service inside its transaction, after its own checks:
     the blinded side learns only the subject ID and the time (DESIGN.md "Blinding")."""
@@ -229,6 +230,7 @@ def participant_mark_randomized(*, participant: Participant, subject_id: str, ra
     return locked
 
 
+@transaction.atomic
 def participant_flag_unblinded(*, participant: Participant, actor: Any, reason: str) -> Participant:
     """Set the visible "emergency unblinded" flag (never the arm) inside the unblinding service."""
     locked = Participant.objects.select_for_update().get(pk=participant.pk)
