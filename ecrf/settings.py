@@ -198,12 +198,13 @@ CELERY_FILESYSTEM_DIR = env_str("CELERY_FILESYSTEM_DIR", str(VAR_DIR / "celery")
 if CELERY_BROKER_URL.startswith("filesystem"):
     import os as _os
 
-    for _sub in ("queue", "processed"):
+    for _sub in ("queue", "processed", "control"):
         _os.makedirs(_os.path.join(CELERY_FILESYSTEM_DIR, _sub), exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": _os.path.join(CELERY_FILESYSTEM_DIR, "queue"),
         "data_folder_out": _os.path.join(CELERY_FILESYSTEM_DIR, "queue"),
         "processed_folder": _os.path.join(CELERY_FILESYSTEM_DIR, "processed"),
+        "control_folder": _os.path.join(CELERY_FILESYSTEM_DIR, "control"),
         "store_processed": False,
     }
 else:
