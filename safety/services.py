@@ -514,14 +514,14 @@ def _outbox_insert(rows: list[tuple]) -> None:
     if connection.vendor == "postgresql":
         table = Notification._meta.db_table
         types = ("bigint[]", "text[]", "text[]", "text[]", "text[]", "text[]", "text[]", "timestamptz[]", "text[]", "int[]", "text[]")
-        columns = list(zip(*rows))
+        columns = list(zip(*rows, strict=True))
         select = ", ".join(f"%s::{t}" for t in types)
         with connection.cursor() as cursor:
             cursor.execute(
                 f'INSERT INTO "{table}" ({", ".join(_NOTIFICATION_COLUMNS)}) SELECT * FROM unnest({select}) '
                 "ON CONFLICT DO NOTHING", [list(c) for c in columns])
         return
-    Notification.objects.bulk_create([Notification(**dict(zip(_NOTIFICATION_COLUMNS, r))) for r in rows], ignore_conflicts=True)
+    Notification.objects.bulk_create([Notification(**dict(zip(_NOTIFICATION_COLUMNS, r, strict=True))) for r in rows], ignore_conflicts=True)
 
 
 @transaction.atomic
