@@ -131,6 +131,17 @@ class SAEReportViewSet(viewsets.ReadOnlyModelViewSet):
                                    reference=data["reference"], narrative=data["narrative"])
         return Response(self._fresh(report))
 
+    @extend_schema(request=FollowUpRequestInputSerializer, responses=SAEReportSerializer)
+    @action(detail=True, methods=["post"], url_path="request-followup")
+    def request_followup(self, request: Request, pk: str | None = None) -> Response:
+        if Role.SAFETY_OFFICER not in user_roles(request.user):
+            raise forbidden("Only safety officers ask sites for follow-up.")
+        report = self.get_object()
+        body = FollowUpRequestInputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        req = services.followup_request(actor=request.user, ae=report.adverse_event, question=body.validated_data["question"])
+        return Response(self._fresh(req.report), status=201)
+
 
 # --- clocks -----------------------------------------------------------------------------------
 

@@ -69,6 +69,8 @@ RULES: dict[str, Rule] = {
     "sae-reports-detail": Rule(AE_READ, kwargs=obj("report"), **API),
     # An empty body: site staff get 400 naming the fields; readers may not record submissions.
     "sae-reports-submit": Rule(SITE_ENTRY_ROLES, method="post", ok=400, kwargs=obj("report"), **API),
+    # An empty body: 400 naming the question (safety officers).
+    "sae-reports-request-followup": Rule(frozenset({Role.SAFETY_OFFICER}), method="post", ok=400, kwargs=obj("report"), **API),
     "clocks-list": Rule(CLOCK_READ, **API),
     # An SAE clock: pharmacovigilance sees SUSAR-candidate clocks only (404 for this one).
     "clocks-detail": Rule(CLOCK_READ, kwargs=obj("clock"), statuses={Role.PHARMACOVIGILANCE: 404}, **API),
@@ -86,6 +88,8 @@ RULES: dict[str, Rule] = {
     "safety:ae-list": Rule(CASEBOOK_READ_ROLES),
     "safety:ae-detail": Rule(CASEBOOK_READ_ROLES, kwargs=ae),
     "safety:assess": Rule(frozenset({Role.SAFETY_OFFICER}), kwargs=ae),
+    # An empty POST: the safety officer gets the form back with the error (400).
+    "safety:followup-request": Rule(frozenset({Role.SAFETY_OFFICER}), method="post", ok=400, kwargs=ae),
     # An empty POST: site staff get the form back with errors (400); others may not submit.
     "safety:report-submit": Rule(SITE_ENTRY_ROLES, method="post", ok=400, kwargs=obj("report")),
     "safety:coding": Rule(CASEBOOK_READ_ROLES),
