@@ -181,6 +181,9 @@ class AdverseEvent(CRF):
     soc_name = models.CharField(_("primary system organ class"), max_length=200, blank=True, editable=False)
     exemption = models.CharField(_("reporting exemption"), max_length=300, blank=True, editable=False)
     treatment_emergent = models.BooleanField(_("treatment-emergent"), null=True, editable=False)
+    # Soft consistency check against the Death form (safety/specs.py "AE and death"): blank when
+    # consistent; re-derived whenever this AE or the participant's Death form is saved.
+    death_check = models.CharField(_("check against the Death form"), max_length=300, blank=True, editable=False)
 
     class Meta(CRF.Meta):
         verbose_name = _("adverse event")

@@ -183,6 +183,25 @@ def _susar_became_fatal(ae: AdverseEvent, actor: Any) -> None:
                 reason="The potential SUSAR became fatal or life-threatening")
 
 
+def ae_death_recheck(*, participant: Any, actor: Any) -> int:
+    """Re-derive the soft check against the Death form of the participant's AEs (called when
+    their Death form is saved, inside its transaction). Audited as a history entry of each AE
+    whose check changed, without a new version (so no follow-up report or adjudication
+    reopening: the AE itself did not change). Returns how many changed."""
+    from safety.specs import death_check, death_date
+
+    died = death_date(participant)
+    changed = 0
+    for ae in (AdverseEvent.objects.select_for_update().filter(participant_id=participant.pk)
+               .exclude(status=EntryStatus.RETRACTED).order_by("pk")):
+        check = death_check(ae, died)
+        if check != ae.death_check:
+            ae.death_check = check
+            _save(ae, actor, "Check against the Death form re-derived")
+            changed += 1
+    return changed
+
+
 # --- SAE report submission (site -> sponsor) --------------------------------------------------
 
 

@@ -106,6 +106,8 @@ def ae_list(request: HttpRequest) -> HttpResponse:
     qs = selectors.adverse_events_for(request.user).exclude(status="retracted").order_by("-onset_date", "-pk")
     if request.GET.get("serious") == "1":
         qs = qs.filter(serious=True)
+    if request.GET.get("death_check") == "1":
+        qs = qs.exclude(death_check="")
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     return render(request, "safety/ae_list.html", {"page": page})
 
