@@ -58,6 +58,7 @@ class SAEReportSerializer(serializers.ModelSerializer):
     participant_label = serializers.CharField(source="adverse_event.participant.label")
     site = serializers.CharField(source="adverse_event.participant.site.code")
     followup = serializers.BooleanField(source="is_followup")
+    status = serializers.CharField(help_text="draft or submitted")
     submissions = SubmissionSerializer(many=True)
 
     class Meta:
@@ -286,6 +287,7 @@ class AdjudicationEventSerializer(serializers.Serializer):
 
 class AdjudicationSerializer(serializers.ModelSerializer):
     adverse_event = AdjudicationEventSerializer()
+    status = serializers.CharField(help_text="open, third_review (disagreement) or final")
     final = serializers.SerializerMethodField()
 
     class Meta:
