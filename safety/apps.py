@@ -8,5 +8,7 @@ class SafetyConfig(AppConfig):
     verbose_name = _("Safety")
 
     def ready(self) -> None:
-        from safety import home, specs  # noqa: F401  (registers the AE form and home tasks)
+        from safety import home, signals, specs  # noqa: F401  (registers the AE form and home tasks)
+
+        signals.connect()
 

@@ -7,7 +7,7 @@ from typing import Any
 from django.urls import reverse
 from django.utils import timezone
 
-from ecrf.accounts.roles import Role, user_roles
+from ecrf.accounts.roles import SITE_ENTRY_ROLES, Role, user_roles
 from ecrf.core.home import Task, register_provider
 
 
@@ -23,7 +23,14 @@ def safety_tasks(user: Any) -> list[Task]:
         overdue = sum(1 for r in rows if r.state == "overdue")
         tasks.append(Task("Reporting clocks", f"{len(rows)} open clocks, {overdue} overdue", reverse("safety:clock-board"),
                           count=len(rows), urgent=bool(overdue)))
+    if roles & SITE_ENTRY_ROLES:
+        from safety.selectors import adverse_events_for
+
+        n = adverse_events_for(user).exclude(death_check="").exclude(status="retracted").count()
+        if n:
+            tasks.append(Task("Adverse events and deaths", f"{n} adverse events to check against the Death form",
+                              reverse("safety:ae-list") + "?death_check=1", count=n, urgent=False))
     if Role.SAFETY_OFFICER in roles:
-        n = len(adjudication_queue(user))
+        n = adjudication_queue(user).count()
         tasks.append(Task("Adjudication", f"{n} events to review", reverse("safety:adjudication-queue"), count=n))
     return tasks

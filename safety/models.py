@@ -42,6 +42,9 @@ class MeddraRelease(models.Model):
     class Meta:
         ordering = ["-imported_at", "-pk"]
 
+    def __str__(self) -> str:
+        return f"MedDRA {self.version} ({self.language})"
+
 
 class MeddraTerm(models.Model):
     """A term at one of the five levels. An LLT names its PT; a PT names its primary SOC."""
@@ -75,6 +78,9 @@ class MeddraLink(models.Model):
         constraints = [models.UniqueConstraint(fields=["parent_level", "parent_code", "child_level", "child_code"],
                                                name="meddra_link_unique")]
         indexes = [models.Index(fields=["child_level", "child_code"])]
+
+    def __str__(self) -> str:
+        return f"{self.parent_level} {self.parent_code} -> {self.child_level} {self.child_code}"
 
 
 # --- the adverse-event CRF -------------------------------------------------------------------
@@ -175,6 +181,9 @@ class AdverseEvent(CRF):
     soc_name = models.CharField(_("primary system organ class"), max_length=200, blank=True, editable=False)
     exemption = models.CharField(_("reporting exemption"), max_length=300, blank=True, editable=False)
     treatment_emergent = models.BooleanField(_("treatment-emergent"), null=True, editable=False)
+    # Soft consistency check against the Death form (safety/specs.py "AE and death"): blank when
+    # consistent; re-derived whenever this AE or the participant's Death form is saved.
+    death_check = models.CharField(_("check against the Death form"), max_length=300, blank=True, editable=False)
 
     class Meta(CRF.Meta):
         verbose_name = _("adverse event")
@@ -285,6 +294,25 @@ class Submission(NoDeleteModel):
 
     class Meta:
         ordering = ["submitted_at", "pk"]
+
+
+class FollowUpRequest(NoDeleteModel):
+    """The sponsor's request to the site for follow-up on an SAE (safety.md: the follow-up
+    clock starts when "the sponsor asks"). Answered by the follow-up report it opened."""
+
+    adverse_event = models.ForeignKey(AdverseEvent, on_delete=models.PROTECT, related_name="followup_requests")
+    question = models.TextField(_("what the site should follow up on"))
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(default=timezone.now)
+    report = models.ForeignKey(SAEReport, on_delete=models.PROTECT, related_name="followup_requests")
+    clock = models.ForeignKey(Clock, on_delete=models.PROTECT, related_name="+")
+    history = audited_history()
+
+    class Meta:
+        ordering = ["requested_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"Follow-up request {self.pk} on AE {self.adverse_event_id}"
 
 
 # --- the expedited-reporting decision ------------------------------------------------------

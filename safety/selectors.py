@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from ecrf.accounts.roles import Role, user_roles
@@ -30,6 +30,7 @@ from safety.models import (
     Clock,
     ClockVisibility,
     ExpeditedAssessment,
+    SAEReport,
 )
 from safety.specs import AE_SPEC
 
@@ -114,12 +115,93 @@ def clocks_for_board(user: Any, *, now: dt.datetime | None = None, include_done:
 
 
 def clocks_for_ae(user: Any, ae: AdverseEvent, *, now: dt.datetime | None = None) -> list[ClockRow]:
+    """The AE's clocks; SUSAR-candidate clocks only for safety officers and pharmacovigilance
+    (sponsor -> authority deadlines are not the site's), as in the clocks API."""
     now = now or timezone.now()
     pv = is_pv(user)
     status = _case_statuses({ae.pk}).get(ae.pk)
     fraction = current_protocol().clock_due_soon_fraction
-    rows = [clock_row(c, now=now, pv=pv, case_status=status, fraction=fraction) for c in ae.clocks.order_by("started_at", "pk")]
+    clocks = ae.clocks.order_by("started_at", "pk")
+    if not user_roles(user) & BOARD_ROLES:
+        clocks = clocks.filter(kind__in=OPEN_KINDS)
+    rows = [clock_row(c, now=now, pv=pv, case_status=status, fraction=fraction) for c in clocks]
     return [r for r in rows if r is not None]
+
+
+# --- the clocks API: state computed in the database, so it filters, orders and paginates ------
+
+OPEN_KINDS = (clockmath.ClockKind.SAE_INITIAL.value, clockmath.ClockKind.SAE_FOLLOWUP.value)
+CLOCK_READ_ROLES = frozenset(AE_SPEC.read_roles) | {Role.PHARMACOVIGILANCE}
+CLOCK_STATES = ("overdue", "due_soon", "running", "met_late", "met", "closed")
+
+
+def clock_state_expression(now: dt.datetime, *, pv: bool) -> Case:
+    """The state a reader sees, as SQL; the same answer as ``clock_row`` (tested). For blinded
+    readers a SUSAR clock of a decided case is "closed" whichever way it was decided."""
+    whens = [When(closed_at__isnull=False, then=Value("closed"))]
+    if not pv:
+        whens.append(When(visibility=ClockVisibility.MASKED, adverse_event__assessment__status=CaseStatus.CLOSED,
+                          then=Value("closed")))
+    whens += [
+        When(met_at__isnull=False, met_at__lt=F("due_at"), then=Value("met")),
+        When(met_at__isnull=False, then=Value("met_late")),
+        When(due_at__lte=now, then=Value("overdue")),
+        When(due_soon_at__lte=now, then=Value("due_soon")),
+    ]
+    return Case(*whens, default=Value("running"))
+
+
+def clocks_for(user: Any, *, now: dt.datetime | None = None) -> QuerySet[Clock]:
+    """Clocks the user may see, annotated with ``shown_state``, ``state_rank`` and
+    ``case_status`` (and ``pv_outcome`` for pharmacovigilance only), overdue first.
+
+    Site staff, monitors and data managers: the SAE clocks of the participants they see.
+    Safety officers: every SAE clock and the SUSAR-candidate clocks, masked. Pharmacovigilance:
+    the SUSAR-candidate clocks with their real state. Nobody else."""
+    from ecrf.crf.selectors import participants_for
+
+    roles = user_roles(user)
+    if not roles & CLOCK_READ_ROLES:
+        raise forbidden("Your role does not see reporting clocks.")
+    now = now or timezone.now()
+    pv = Role.PHARMACOVIGILANCE in roles
+    qs = Clock.objects.select_related("adverse_event__participant__site")
+    if Role.SAFETY_OFFICER in roles or pv:
+        if not pv:
+            qs = qs.exclude(visibility=ClockVisibility.PV_ONLY)
+        elif Role.SAFETY_OFFICER not in roles:
+            qs = qs.exclude(visibility=ClockVisibility.OPEN)
+    else:
+        visible = participants_for(user, AE_SPEC.read_roles).values("pk")
+        qs = qs.filter(adverse_event__participant__in=visible, kind__in=OPEN_KINDS, visibility=ClockVisibility.OPEN)
+    state = clock_state_expression(now, pv=pv)
+    rank = Case(*[When(shown_state=s, then=Value(i)) for i, s in enumerate(CLOCK_STATES)], output_field=IntegerField())
+    qs = qs.annotate(shown_state=state, case_status=F("adverse_event__assessment__status")).annotate(state_rank=rank)
+    if pv:
+        qs = qs.annotate(pv_outcome=F("adverse_event__assessment__pv_outcome"))
+    return qs.order_by("state_rank", "due_at", "pk")
+
+
+def clock_get(user: Any, pk: Any, *, now: dt.datetime | None = None) -> Clock:
+    try:
+        return clocks_for(user, now=now).get(pk=int(pk))
+    except (Clock.DoesNotExist, TypeError, ValueError):
+        raise not_found("clock") from None
+
+
+def sae_reports_for(user: Any) -> QuerySet[SAEReport]:
+    """SAE reports of the adverse events the user sees (site-scoped like the AE pages)."""
+    if not user_roles(user) & AE_SPEC.read_roles:
+        raise forbidden("Your role does not read SAE reports.")
+    return (SAEReport.objects.filter(adverse_event__in=adverse_events_for(user).values("pk"))
+            .select_related("adverse_event__participant__site"))
+
+
+def sae_report_get(user: Any, pk: Any) -> SAEReport:
+    try:
+        return sae_reports_for(user).get(pk=int(pk))
+    except (SAEReport.DoesNotExist, TypeError, ValueError):
+        raise not_found("SAE report") from None
 
 
 def case_status_label(user: Any, assessment: ExpeditedAssessment | None) -> str:
@@ -161,29 +243,18 @@ def _require_reviewer(user: Any) -> None:
         raise forbidden("Only safety officers adjudicate.")
 
 
-def adjudication_queue(user: Any) -> list[Adjudication]:
+def adjudication_queue(user: Any) -> QuerySet[Adjudication]:
     """Events waiting for this reviewer: open ones with fewer than two reviews this round, and
-    disagreements waiting for a third reviewer; never those this reviewer already reviewed."""
+    disagreements waiting for a third reviewer; never those this reviewer already reviewed.
+    One query (a queryset, so the API paginates it)."""
     _require_reviewer(user)
-    qs = (Adjudication.objects.exclude(status=AdjudicationStatus.FINAL)
-          .select_related("adverse_event__participant__site")
-          .annotate(n=Count("reviews", filter=Q(reviews__round=models_round())))
-          .order_by("created_at", "pk"))
-    mine = set(AdjudicationReview.objects.filter(reviewer=user).values_list("adjudication_id", "round"))
-    out = []
-    for adj in qs:
-        if (adj.pk, adj.round) in mine:
-            continue
-        if adj.status == AdjudicationStatus.OPEN and adj.n >= 2:
-            continue
-        out.append(adj)
-    return out
-
-
-def models_round():  # noqa: ANN201
-    from django.db.models import F
-
-    return F("round")
+    mine = AdjudicationReview.objects.filter(adjudication=OuterRef("pk"), round=OuterRef("round"), reviewer=user)
+    return (Adjudication.objects.exclude(status=AdjudicationStatus.FINAL)
+            .select_related("adverse_event__participant__site")
+            .annotate(n=Count("reviews", filter=Q(reviews__round=F("round"))), mine=Exists(mine))
+            .filter(mine=False)
+            .filter(Q(status=AdjudicationStatus.THIRD_REVIEW) | Q(n__lt=2))
+            .order_by("created_at", "pk"))
 
 
 def adjudication_get(user: Any, pk: Any) -> Adjudication:

@@ -7,6 +7,7 @@ import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
 from django.db.models import F, Q
@@ -22,6 +23,7 @@ from ecrf.core.errors import DomainError, ErrorCode, invalid, not_found
 from ecrf.crf.guard import assert_writable
 from ecrf.crf.models import EntryStatus
 from ecrf.notifications.models import Notification
+from ecrf.notifications.services import notify
 from ecrf.study.services import current_protocol, current_study
 from safety import clocks as clockmath
 from safety import links
@@ -38,6 +40,7 @@ from safety.models import (
     Clock,
     ClockVisibility,
     ExpeditedAssessment,
+    FollowUpRequest,
     PvOutcome,
     ReportStatus,
     SAEReport,
@@ -180,6 +183,25 @@ def _susar_became_fatal(ae: AdverseEvent, actor: Any) -> None:
                 reason="The potential SUSAR became fatal or life-threatening")
 
 
+def ae_death_recheck(*, participant: Any, actor: Any) -> int:
+    """Re-derive the soft check against the Death form of the participant's AEs (called when
+    their Death form is saved, inside its transaction). Audited as a history entry of each AE
+    whose check changed, without a new version (so no follow-up report or adjudication
+    reopening: the AE itself did not change). Returns how many changed."""
+    from safety.specs import death_check, death_date
+
+    died = death_date(participant)
+    changed = 0
+    for ae in (AdverseEvent.objects.select_for_update().filter(participant_id=participant.pk)
+               .exclude(status=EntryStatus.RETRACTED).order_by("pk")):
+        check = death_check(ae, died)
+        if check != ae.death_check:
+            ae.death_check = check
+            _save(ae, actor, "Check against the Death form re-derived")
+            changed += 1
+    return changed
+
+
 # --- SAE report submission (site -> sponsor) --------------------------------------------------
 
 
@@ -234,6 +256,60 @@ def sae_report_submit(*, actor: Any, report: SAEReport, version: int | None, sub
                             recipient=recipient, reference=reference, late=late)
     _save(submission, actor, "Submission recorded")
     return submission
+
+
+# --- follow-up on request (sponsor -> site) ---------------------------------------------------
+
+FOLLOWUP_KIND = "safety_followup_request"
+
+
+@transaction.atomic
+def followup_request(*, actor: Any, ae: AdverseEvent, question: str) -> FollowUpRequest:
+    """A safety officer asks the site for follow-up on an SAE (safety.md: the follow-up clock
+    starts when "the sponsor asks"). Opens a follow-up report for the site to complete and
+    submit (prefilled, showing what changed since the last report), starts the follow-up clock
+    (an open one, started by new information, keeps its deadline), and notifies the site's
+    investigators and coordinators through the outbox."""
+    require_role(actor, {Role.SAFETY_OFFICER}, "ask sites for follow-up")
+    ae = AdverseEvent.objects.select_for_update().select_related("participant__site").get(pk=ae.pk)
+    question = (question or "").strip()
+    if not question:
+        raise invalid("Say what the site should follow up on.", question="Write the question for the site.")
+    assert_writable(participant=ae.participant)
+    if ae.status != EntryStatus.SUBMITTED or not ae.serious:
+        raise DomainError(ErrorCode.STATE_CONFLICT, "Follow-up is requested on submitted serious adverse events only.")
+    reports = list(ae.sae_reports.select_for_update().order_by("sequence"))
+    if not reports:
+        raise DomainError(ErrorCode.STATE_CONFLICT,
+                          "This event is exempted from expedited reporting: it has no SAE report to follow up.")
+    last = reports[-1]
+    if last.sequence == 0 and last.status == ReportStatus.DRAFT:
+        raise DomainError(ErrorCode.STATE_CONFLICT,
+                          "The initial SAE report has not been submitted yet; its 24-hour clock is running.")
+    if last.status == ReportStatus.DRAFT:
+        report = last  # a follow-up already open (new information): the request joins it
+    else:
+        current = ae_snapshot(ae)
+        report = SAEReport(adverse_event=ae, sequence=last.sequence + 1, snapshot=current, changes=_diff(last.snapshot, current))
+        _save(report, actor, "Follow-up SAE report: requested by the sponsor")
+    clock = (ae.clocks.select_for_update().filter(kind=ClockKind.SAE_FOLLOWUP, met_at__isnull=True, closed_at__isnull=True)
+             .order_by("started_at", "pk").first())
+    if clock is None:
+        clock = clock_start(ae=ae, kind=ClockKind.SAE_FOLLOWUP, started_at=timezone.now(), actor=actor,
+                            reason="The sponsor asked for follow-up")
+    req = FollowUpRequest(adverse_event=ae, question=question, requested_by=actor, report=report, clock=clock)
+    _save(req, actor, "Follow-up requested")
+    site = ae.participant.site
+    staff = (User.objects.filter(is_active=True, groups__name__in=list(SITE_ENTRY_ROLES), sites=site.pk)
+             .distinct().order_by("pk"))
+    due = timezone.localtime(clock.due_at, ZoneInfo(site.time_zone)).strftime("%Y-%m-%d %H:%M %Z")
+    notify(recipients=list(staff), kind=FOLLOWUP_KIND, source=f"safety.followuprequest:{req.pk}",
+           subject=f"Follow-up requested: {ae.participant.label}, AE #{ae.pk}, due {due}",
+           body=(f"The sponsor's safety officer asks for follow-up on adverse event #{ae.pk} ({ae.verbatim_term}) of "
+                 f"participant {ae.participant.label}: {question}\nComplete and submit follow-up report {report.sequence} "
+                 f"by {due}."),
+           link=reverse("safety:ae-detail", kwargs={"pk": ae.pk}))
+    return req
 
 
 # --- the expedited-reporting decision -----------------------------------------------------------
@@ -514,14 +590,14 @@ def _outbox_insert(rows: list[tuple]) -> None:
     if connection.vendor == "postgresql":
         table = Notification._meta.db_table
         types = ("bigint[]", "text[]", "text[]", "text[]", "text[]", "text[]", "text[]", "timestamptz[]", "text[]", "int[]", "text[]")
-        columns = list(zip(*rows))
+        columns = list(zip(*rows, strict=True))
         select = ", ".join(f"%s::{t}" for t in types)
         with connection.cursor() as cursor:
             cursor.execute(
                 f'INSERT INTO "{table}" ({", ".join(_NOTIFICATION_COLUMNS)}) SELECT * FROM unnest({select}) '
                 "ON CONFLICT DO NOTHING", [list(c) for c in columns])
         return
-    Notification.objects.bulk_create([Notification(**dict(zip(_NOTIFICATION_COLUMNS, r))) for r in rows], ignore_conflicts=True)
+    Notification.objects.bulk_create([Notification(**dict(zip(_NOTIFICATION_COLUMNS, r, strict=True))) for r in rows], ignore_conflicts=True)
 
 
 @transaction.atomic

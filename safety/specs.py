@@ -1,4 +1,23 @@
-"""The adverse-event CRF, declared once (CONTRIBUTING.md "specs.py")."""
+"""The adverse-event CRF, declared once (CONTRIBUTING.md "specs.py").
+
+AE and death (issue 7 "Bad input"; the AE and Death forms are entered in either order, by
+different people, often days apart):
+
+- Within the AE form, hard errors (400, nothing stored): grade 5 needs the outcome "fatal" and the
+  criterion "results in death"; a fatal outcome caused by the AE needs grade 5.
+- Against the Death form (``ecrf.outcomes.selectors.death_for``, submitted deaths only):
+  * hard errors when the death is already recorded as the AE is saved, because the entry is
+    then certainly wrong: an onset date, or an end date, after the date of death (site zone);
+  * a *soft* check otherwise, the derived ``death_check`` message (blank when consistent): a
+    grade 5 or fatal AE while no death is recorded yet ("enter the Death form"), or a death
+    recorded later with a date before this AE's onset. It never blocks either form (the other
+    one may simply not be entered yet); it shows on the AE page, in the AE list and API, and as
+    a home-page task for the site. It is re-derived when the AE is saved and, through a signal,
+    whenever the participant's Death form is saved (audited as its own history entry, without a
+    new AE version, so adjudication is not reopened by it).
+- A death without any fatal AE is not flagged: a death from sepsis may be an exempted efficacy
+  endpoint recorded only on the Death form (safety.md "Exempted events").
+"""
 
 from __future__ import annotations
 
@@ -18,7 +37,8 @@ AE_FIELDS = (
     "action_iv", "action_sc", "causality_iv", "causality_sc", "aware_at",
     "anemia", "hb_nadir_g_dl", "transfusion_units", "bleeding", "bleeding_site", "bleeding_severity", "bleeding_intervention",
 )
-AE_DERIVED = ("related_iv", "related_sc", "pt_code", "pt_name", "soc_code", "soc_name", "exemption", "treatment_emergent")
+AE_DERIVED = ("related_iv", "related_sc", "pt_code", "pt_name", "soc_code", "soc_name", "exemption", "treatment_emergent",
+              "death_check")
 
 
 def validate_ae(ae: AdverseEvent) -> dict[str, str]:
@@ -41,6 +61,7 @@ def validate_ae(ae: AdverseEvent) -> dict[str, str]:
         errors["outcome"] = "A fatal outcome caused by this AE is CTCAE grade 5: set the grade to 5, or record the outcome the AE had."
     if ae.serious_death and ae.outcome != Outcome.FATAL and "grade" not in errors:
         errors["outcome"] = "The criterion 'results in death' is ticked: the outcome must be fatal."
+    errors.update({k: v for k, v in _death_errors(ae).items() if k not in errors})
     criteria = [n for n in SERIOUSNESS_CRITERIA if getattr(ae, n)]
     if ae.serious and not criteria:
         errors["serious"] = "A serious event needs at least one seriousness criterion: tick the one that applies."
@@ -71,6 +92,40 @@ def validate_ae(ae: AdverseEvent) -> dict[str, str]:
     return errors
 
 
+def death_date(participant: Any) -> Any:
+    """The date of the participant's recorded (submitted) death in the site's zone, or None."""
+    from zoneinfo import ZoneInfo
+
+    death = links.death_for(participant)
+    if death is None or getattr(death, "died_at", None) is None:
+        return None
+    return death.died_at.astimezone(ZoneInfo(participant.site.time_zone)).date()
+
+
+def _death_errors(ae: AdverseEvent) -> dict[str, str]:
+    died = death_date(ae.participant) if ae.participant_id else None
+    if died is None:
+        return {}
+    errors = {}
+    if ae.onset_date and ae.onset_date > died:
+        errors["onset_date"] = f"The onset date is after the participant's recorded death ({died:%Y-%m-%d}); check both dates."
+    if ae.end_date and ae.end_date > died:
+        errors["end_date"] = f"The end date is after the participant's recorded death ({died:%Y-%m-%d}); check both dates."
+    return errors
+
+
+def death_check(ae: AdverseEvent, died: Any) -> str:
+    """The soft check against the Death form (module docstring): blank when consistent."""
+    if ae.status == EntryStatus.RETRACTED:
+        return ""
+    fatal = ae.grade == Grade.DEATH or ae.outcome == Outcome.FATAL
+    if fatal and died is None:
+        return "This AE is fatal but no death is recorded for the participant yet: enter the Death form."
+    if died is not None and ae.onset_date and ae.onset_date > died:
+        return f"The recorded death ({died:%Y-%m-%d}) is before this AE's onset: check both dates."
+    return ""
+
+
 def derive_ae(ae: AdverseEvent) -> None:
     from safety.meddra import coding_for
 
@@ -87,6 +142,7 @@ def derive_ae(ae: AdverseEvent) -> None:
                         "recorded but not reported within 24 hours.")
     else:
         ae.exemption = ""
+    ae.death_check = death_check(ae, death_date(ae.participant))
     ae.treatment_emergent = treatment_emergent(ae.onset_date, links.first_dose_at(ae.participant),
                                                ae.participant.site.time_zone, protocol.safety_window_days)
 

@@ -7,6 +7,7 @@ urlpatterns = [
     path("safety/", views.ae_list, name="ae-list"),
     path("safety/ae/<int:pk>/", views.ae_detail, name="ae-detail"),
     path("safety/ae/<int:pk>/assess/", views.assess, name="assess"),
+    path("safety/ae/<int:pk>/request-followup/", views.followup_request, name="followup-request"),
     path("safety/reports/<int:pk>/submit/", views.report_submit, name="report-submit"),
     path("safety/coding/", views.coding, name="coding"),
     path("safety/clocks/", views.clock_board, name="clock-board"),

@@ -47,6 +47,10 @@ class SubmissionForm(forms.Form):
     narrative = forms.CharField(label="Narrative", required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
 
+class FollowUpRequestForm(forms.Form):
+    question = forms.CharField(label="What should the site follow up on?", widget=forms.Textarea(attrs={"rows": 3}))
+
+
 class AssessmentForm(forms.Form):
     expected = forms.ChoiceField(label="Expected under the reference safety information", choices=YES_NO, widget=forms.RadioSelect)
     rsi_reference = forms.CharField(label="Reference safety information (document, version)", max_length=200)
@@ -102,6 +106,8 @@ def ae_list(request: HttpRequest) -> HttpResponse:
     qs = selectors.adverse_events_for(request.user).exclude(status="retracted").order_by("-onset_date", "-pk")
     if request.GET.get("serious") == "1":
         qs = qs.filter(serious=True)
+    if request.GET.get("death_check") == "1":
+        qs = qs.exclude(death_check="")
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     return render(request, "safety/ae_list.html", {"page": page})
 
@@ -120,7 +126,37 @@ def ae_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "case_status": selectors.case_status_label(request.user, assessment),
         "can_assess": Role.SAFETY_OFFICER in roles and assessment is None and ae.serious and ae.status == "submitted" and not ae.is_exempt,
         "can_edit": bool(roles & SITE_ENTRY_ROLES),
+        **_followup_context(request.user, ae, reports),
     })
+
+
+def _followup_context(user: Any, ae: AdverseEvent, reports: list[SAEReport], form: forms.Form | None = None) -> dict[str, Any]:
+    can_request = (Role.SAFETY_OFFICER in user_roles(user) and ae.serious and ae.status == "submitted"
+                   and any(r.status == ReportStatus.SUBMITTED for r in reports))
+    return {"followup_requests": list(ae.followup_requests.select_related("requested_by", "report")),
+            "followup_form": (form or FollowUpRequestForm()) if can_request else None}
+
+
+@login_required
+@require_POST
+def followup_request(request: HttpRequest, pk: int) -> HttpResponse:
+    _require(request.user, {Role.SAFETY_OFFICER}, "Only safety officers ask sites for follow-up.")
+    ae = selectors.adverse_event_get(request.user, pk)
+    form = FollowUpRequestForm(request.POST)
+    if form.is_valid():
+        try:
+            services.followup_request(actor=request.user, ae=ae, question=form.cleaned_data["question"])
+        except DomainError as exc:
+            _place(exc, form)
+        else:
+            messages.success(request, "Follow-up requested; the site has been notified.")
+            return redirect("safety:ae-detail", pk=ae.pk)
+    reports = list(ae.sae_reports.order_by("sequence").prefetch_related("submissions__submitted_by"))
+    return render(request, "safety/ae_detail.html", {
+        "ae": ae, "reports": reports, "clocks": selectors.clocks_for_ae(request.user, ae), "can_edit": False,
+        "case_status": selectors.case_status_label(request.user, ExpeditedAssessment.objects.filter(adverse_event=ae).first()),
+        **_followup_context(request.user, ae, reports, form),
+    }, status=400)
 
 
 @login_required
@@ -147,6 +183,7 @@ def report_submit(request: HttpRequest, pk: int) -> HttpResponse:
         "ae": ae, "reports": reports, "clocks": selectors.clocks_for_ae(request.user, ae), "submission_form": form,
         "failed_report": report.pk, "can_edit": True,
         "case_status": selectors.case_status_label(request.user, ExpeditedAssessment.objects.filter(adverse_event=ae).first()),
+        **_followup_context(request.user, ae, reports),
     }, status=400)
 
 

@@ -8,9 +8,15 @@ import pytest
 from ecrf.accounts.roles import Role
 from safety.models import Adjudication, ExpeditedAssessment
 from safety.services import adjudication_review_submit
-from tests.safety.conftest import SERIOUS, arm, make_ae, meddra, phenotype  # noqa: F401  (fixtures)
+from tests.safety import conftest as safety_fixtures
+from tests.safety.conftest import SERIOUS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+# The safety app's fixtures, used by these browser tests.
+arm = safety_fixtures.arm
+make_ae = safety_fixtures.make_ae
+meddra = safety_fixtures.meddra
+phenotype = safety_fixtures.phenotype
 
 
 def test_site_reports_an_sae_and_the_safety_officer_finds_its_clock(page, login, users, participant_a, meddra):

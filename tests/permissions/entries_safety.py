@@ -7,7 +7,7 @@ import datetime as dt
 from ecrf.accounts.roles import CASEBOOK_READ_ROLES, SITE_ENTRY_ROLES, Role
 from ecrf.crf.services import form_create
 from safety.meddra import ensure_demo_dictionary
-from safety.models import Adjudication, AdjudicationReview, ExpeditedAssessment, SAEReport
+from safety.models import Adjudication, AdjudicationReview, Clock, ExpeditedAssessment, SAEReport
 from safety.specs import AE_SPEC
 from tests.permissions.matrix import Fixtures, Rule
 
@@ -29,6 +29,7 @@ def build(fx: Fixtures) -> None:
            for w in ("own", "other")]
     fx.add("ae", *aes)
     fx.add("report", *[SAEReport.objects.get(adverse_event=ae, sequence=0) for ae in aes])
+    fx.add("clock", *[Clock.objects.get(adverse_event=ae, kind="sae_initial") for ae in aes])
     officer, _ = user_create(actor=None, username="matrix-officer", roles=[Role.SAFETY_OFFICER], site_codes=[], password="x-Password-123")
     cases = [ExpeditedAssessment.objects.create(adverse_event=ae, product="anakinra", route="iv", related=True, expected=False,
                                                 rsi_reference="IB", sponsor_aware_at=ae.aware_at, assessed_by=officer,
@@ -52,6 +53,7 @@ def obj(name):  # noqa: ANN001, ANN201
 
 
 ALL_SITES_SAFETY = {Role.SAFETY_OFFICER}
+CLOCK_READ = AE_READ | {Role.PHARMACOVIGILANCE}
 RULES: dict[str, Rule] = {
     # --- API (generic form machinery) ---
     "adverse-events-list": Rule(AE_READ, **API),
@@ -62,10 +64,32 @@ RULES: dict[str, Rule] = {
     "adverse-events-submit": Rule(SITE_ENTRY_ROLES, method="post", ok=400, kwargs=ae, statuses=READERS_403, **API),
     "adverse-events-retract": Rule(SITE_ENTRY_ROLES, method="post", ok=400, kwargs=ae, statuses=READERS_403, **API),
     "adverse-events-not-done": Rule(SITE_ENTRY_ROLES, method="post", ok=400, kwargs=ae, statuses=READERS_403, **API),
+    # --- safety API ---
+    "sae-reports-list": Rule(AE_READ, **API),
+    "sae-reports-detail": Rule(AE_READ, kwargs=obj("report"), **API),
+    # An empty body: site staff get 400 naming the fields; readers may not record submissions.
+    "sae-reports-submit": Rule(SITE_ENTRY_ROLES, method="post", ok=400, kwargs=obj("report"), **API),
+    # An empty body: 400 naming the question (safety officers).
+    "sae-reports-request-followup": Rule(frozenset({Role.SAFETY_OFFICER}), method="post", ok=400, kwargs=obj("report"), **API),
+    "clocks-list": Rule(CLOCK_READ, **API),
+    # An SAE clock: pharmacovigilance sees SUSAR-candidate clocks only (404 for this one).
+    "clocks-detail": Rule(CLOCK_READ, kwargs=obj("clock"), statuses={Role.PHARMACOVIGILANCE: 404}, **API),
+    "adjudications-list": Rule(frozenset({Role.SAFETY_OFFICER}), **API),
+    "adjudications-detail": Rule(frozenset({Role.SAFETY_OFFICER}), kwargs=obj("adjudication"), site_scoped=False, **API),
+    # GET: no review of mine yet -> 404 for reviewers.
+    "adjudications-review": Rule(frozenset(), kwargs=obj("adjudication"), statuses={Role.SAFETY_OFFICER: 404}, site_scoped=False, **API),
+    "adjudications-review#post": Rule(frozenset({Role.SAFETY_OFFICER}), method="post", ok=400, kwargs=obj("adjudication"),
+                                      site_scoped=False, **API),
+    # Another reviewer's pending review: 404 (audited) for every reviewer, 403 for other roles.
+    "adjudications-review-detail": Rule(frozenset(), kwargs=lambda fx, w, u: {"pk": fx.get("adjudication", w).pk,
+                                                                               "review_id": fx.get("review", w).pk},
+                                        statuses={Role.SAFETY_OFFICER: 404}, site_scoped=False, **API),
     # --- pages ---
     "safety:ae-list": Rule(CASEBOOK_READ_ROLES),
     "safety:ae-detail": Rule(CASEBOOK_READ_ROLES, kwargs=ae),
     "safety:assess": Rule(frozenset({Role.SAFETY_OFFICER}), kwargs=ae),
+    # An empty POST: the safety officer gets the form back with the error (400).
+    "safety:followup-request": Rule(frozenset({Role.SAFETY_OFFICER}), method="post", ok=400, kwargs=ae),
     # An empty POST: site staff get the form back with errors (400); others may not submit.
     "safety:report-submit": Rule(SITE_ENTRY_ROLES, method="post", ok=400, kwargs=obj("report")),
     "safety:coding": Rule(CASEBOOK_READ_ROLES),

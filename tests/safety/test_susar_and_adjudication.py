@@ -111,6 +111,19 @@ def _normalise(html: str, ae, participant) -> str:  # noqa: ANN001
     return re.sub(r">-?\d+ s<", "><", html)
 
 
+VARYING = {"id", "adverse_event", "participant", "participant_label", "created_at", "updated_at", "submitted_at", "recorded_at",
+           "seconds_left", "reference"}
+
+
+def _scrub(value):  # noqa: ANN001, ANN202
+    """An API answer without what differs between two otherwise identical cases (ids, entry times)."""
+    if isinstance(value, dict):
+        return {k: _scrub(v) for k, v in value.items() if k not in VARYING}
+    if isinstance(value, list):
+        return [_scrub(v) for v in value]
+    return value
+
+
 def test_counterfactual_blinded_readers_see_the_same_whatever_the_arm(make_ae, make_participant, users, phenotype, arm, api):
     """Two identical cases, one decided 'active' and one 'placebo': every blinded reader's pages
     and API answers are the same once ids are set aside; pharmacovigilance's differ."""
@@ -135,6 +148,15 @@ def test_counterfactual_blinded_readers_see_the_same_whatever_the_arm(make_ae, m
                 views[(role, url.replace(str(ae.pk), "AE"))] = _normalise(response.content.decode(), ae, participant)
             body = api(users[role]).get(f"/api/v1/adverse-events/{ae.pk}/").json()
             views[(role, "api")] = {k: v for k, v in body.items() if k not in ("id", "participant", "created_at", "updated_at", "submitted_at")}
+            # The safety API: lists (filtered to this AE, and by every state), details, counts.
+            urls = [f"/api/v1/sae-reports/?adverse_event={ae.pk}", f"/api/v1/clocks/?adverse_event={ae.pk}"]
+            urls += [f"/api/v1/clocks/?adverse_event={ae.pk}&state={s}" for s in ("running", "overdue", "met", "met_late", "closed")]
+            urls += [f"/api/v1/clocks/{c.pk}/" for c in Clock.objects.filter(adverse_event=ae).order_by("kind")]
+            urls += [f"/api/v1/sae-reports/{r.pk}/" for r in ae.sae_reports.order_by("sequence")]
+            urls += [f"/api/v1/adjudications/{ae.adjudication.pk}/", f"/api/v1/adjudications/{ae.adjudication.pk}/review/"]
+            for n, url in enumerate(urls):
+                response = api(users[role]).get(url)
+                views[(role, f"api-{n}")] = (response.status_code, _scrub(response.json()))
         pv = Client()
         pv.force_login(users[Role.PHARMACOVIGILANCE])
         views[("pv", "case")] = _normalise(pv.get(f"/safety/cases/{case.pk}/").content.decode(), ae, participant)
