@@ -21,7 +21,10 @@ def ensure_randomized(fx: Fixtures) -> None:
     statistician, _ = user_create(actor=None, username="matrix-statistician", roles=[Role.STATISTICIAN],
                                   password="Matrix-Password-2026")
     lab_user, _ = user_create(actor=None, username="matrix-lab-r", roles=[Role.LAB], password="Matrix-Password-2026")
-    record = allocation_list_generate(actor=statistician, seed="matrix", slots_per_stratum=8)
+    from ecrf.randomization.models import AllocationList
+
+    record = AllocationList.objects.order_by("pk").first() or allocation_list_generate(
+        actor=statistician, seed="matrix", slots_per_stratum=8)
     fx.add("allocation_list", record, record)
     done = {}
     for where in ("own", "other"):
