@@ -118,6 +118,8 @@ def allocation_list_generate(*, actor: Any, seed: str, slots_per_stratum: int,
     seed = (seed or "").strip()
     if not seed:
         raise invalid("Give the seed; it is recorded so that the list can be regenerated.", seed="Required.")
+    if any(ord(c) < 32 or 0xD800 <= ord(c) <= 0xDFFF for c in seed) or len(seed) > 200:
+        raise invalid("The seed must be printable text of at most 200 characters.", seed="Not printable text.")
     sizes = tuple(block_sizes or protocol.block_sizes)
     chosen = [tuple(s) for s in strata] if strata else all_strata(protocol)
     known = set(all_strata(protocol, Site.objects.all()))

@@ -109,7 +109,7 @@ def unblinding_notify_safety_contact(*, unblinding_id: int) -> bool:
     from django.core.mail import send_mail
 
     with transaction.atomic():
-        record = (Unblinding.objects.select_for_update().select_related("participant", "participant__site", "user")
+        record = (Unblinding.objects.select_for_update(of=("self",)).select_related("participant", "participant__site", "user")
                   .filter(pk=unblinding_id, kind=UnblindingKind.EMERGENCY).first())
         if record is None or record.safety_contact_notified_at is not None:
             return False
