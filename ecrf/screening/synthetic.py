@@ -1,0 +1,123 @@
+"""Demo data: screen patients through the services, with realistic lab distributions and
+screen-failure reasons (ImmunoSep screened 672 for 281 randomized, about 2.4 per randomized).
+
+The trial is simulated over the past months: each patient's entries are made with the clock set
+to their own time (``simulated_now``), so the services' "not in the future" rules hold and later
+steps (randomization, dosing, SOFA days...) find participants randomized days or weeks ago.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import math
+from collections.abc import Iterator
+from decimal import Decimal
+from unittest import mock
+
+from django.utils import timezone
+
+from ecrf.accounts.roles import Role
+from ecrf.core.errors import DomainError
+from ecrf.crf.models import Participant
+from ecrf.crf.services import form_create
+from ecrf.crf.synthetic import SyntheticContext
+from ecrf.screening.models import EXCLUSION_COLUMNS
+from ecrf.screening.services import screening_register
+from ecrf.screening.specs import CENTRAL_LAB, CONSENT
+
+SCREENED_PER_RANDOMIZED = 2.4
+TRIAL_DAYS = 150
+
+
+@contextlib.contextmanager
+def simulated_now(when: dt.datetime) -> Iterator[None]:
+    """The services' clock, set to ``when`` (never later than the real now)."""
+    real = timezone.now()
+    with mock.patch("django.utils.timezone.now", return_value=min(when, real)):
+        yield
+
+
+def _lab_values(rng) -> tuple[Decimal, int]:
+    # Log-normal ferritin (median ~1,500 ng/mL; about a fifth above 4420: MALS) and HLA-DR
+    # (median ~4,800 receptors/cell; about half below 5000: immunoparalysis).
+    ferritin = Decimal(str(round(math.exp(rng.gauss(math.log(1500), 1.3)), 1)))
+    hla_dr = int(math.exp(rng.gauss(math.log(4800), 0.8)))
+    return min(ferritin, Decimal(150000)), min(hla_dr, 90000)
+
+
+def generate(ctx: SyntheticContext) -> None:
+    rng = ctx.rng
+    lab_user = ctx.users[Role.LAB]
+    target = max(0, round(ctx.participants * SCREENED_PER_RANDOMIZED))
+    now = timezone.now()
+    start = now - dt.timedelta(days=TRIAL_DAYS)
+    screened: list[dict] = []
+    existing = Participant.objects.count()
+    eligible_count = 0
+    i = -1
+    # At least the published ratio, and on until enough are eligible (at most five per randomized).
+    while i + 1 < max(target, 1) * 5 and (i + 1 < target or eligible_count < ctx.participants):
+        i += 1
+        site = ctx.sites[i % len(ctx.sites)]
+        coordinator = ctx.site_users[(site.code, Role.COORDINATOR)]
+        # Spread over the trial; the most recent ones within the last day (still randomizable).
+        sepsis3_at = start + dt.timedelta(days=(TRIAL_DAYS - 1) * i / max(target, 1), hours=rng.uniform(0, 20))
+        if i >= target - 2 or sepsis3_at > now - dt.timedelta(hours=3):
+            sepsis3_at = now - dt.timedelta(hours=rng.uniform(3, 20))
+        number = f"{site.code}-S{existing + i + 1:04d}"
+        roll = rng.random()
+        data = {
+            "sepsis3_at": sepsis3_at, "sex": rng.choice(["female", "male"]),
+            "admission_route": rng.choice(["emergency_department", "emergency_department", "hospitalised"]),
+            "sofa_score_or_rise": rng.randint(2, 14), "age": rng.randint(24, 92),
+            "infection_source": rng.choice(["CAP", "CAP", "CAP", "HAP", "VAP", "BSI"]),
+            "covid19": rng.random() < 0.08, "neutrophils_per_mm3": rng.randint(3000, 22000),
+            "corticosteroid_mg_per_day": Decimal(0), **{c: False for c in EXCLUSION_COLUMNS.values()},
+        }
+        # Screen failures other than the phenotype (the most common one comes from the lab).
+        if roll < 0.04:
+            data["infection_source"] = "other"
+        elif roll < 0.07:
+            data["excl_stage_iv_malignancy"] = True
+        elif roll < 0.10:
+            data["excl_dnr"] = True
+        elif roll < 0.12:
+            data["neutrophils_per_mm3"] = rng.randint(200, 900)
+        elif roll < 0.14:
+            data["corticosteroid_mg_per_day"] = Decimal(rng.choice([300, 400]))
+        elif roll < 0.15:
+            data["age"] = 17
+        try:
+            with simulated_now(sepsis3_at + dt.timedelta(minutes=40)):
+                form = screening_register(actor=coordinator, site=site, screening_number=number, data=data, submit=True)
+            participant = form.participant
+            representative = rng.random() < 0.55
+            refused = rng.random() < 0.05
+            consent_at = sepsis3_at + dt.timedelta(minutes=rng.randint(50, 180))
+            with simulated_now(consent_at + dt.timedelta(minutes=5)):
+                form_create(actor=coordinator, spec=CONSENT, participant=participant, submit=True, data={
+                    "consent_by": "representative" if representative else "patient",
+                    "representative_relation": rng.choice(["spouse", "child", "sibling", "parent"]) if representative else "",
+                    "decision": "refused" if refused else "given", "form_version": "v2.0", "consented_at": consent_at})
+            if not refused:
+                ferritin, hla_dr = _lab_values(rng)
+                sampled = consent_at + dt.timedelta(minutes=rng.randint(10, 60))
+                resulted = sampled + dt.timedelta(hours=rng.uniform(2, 6))
+                with simulated_now(resulted + dt.timedelta(minutes=10)):
+                    form_create(actor=lab_user, spec=CENTRAL_LAB, participant=participant, submit=True, data={
+                        "ferritin": ferritin, "ferritin_sampled_at": sampled, "ferritin_resulted_at": resulted,
+                        "hla_dr": hla_dr, "hla_dr_sampled_at": sampled, "hla_dr_resulted_at": resulted})
+            screened.append({"participant": participant, "sepsis3_at": sepsis3_at, "representative": representative})
+            participant.refresh_from_db()
+            eligible_count += participant.screening_screening_set.filter(eligibility="eligible").exists()
+        except DomainError as exc:  # a demo row the rules refuse is reported, not hidden
+            ctx.say(f"screening {number} refused: {exc.message}")
+    ctx.data["screened"] = screened
+    from ecrf.screening.models import Screening
+
+    outcomes = Screening.objects.filter(participant__in=[s["participant"] for s in screened])
+    eligible = outcomes.filter(eligibility="eligible").count()
+    ctx.say(f"{len(screened)} patients screened; {eligible} eligible "
+            f"({outcomes.filter(phenotype='MALS', eligibility='eligible').count()} MALS), "
+            f"{outcomes.filter(eligibility='not_eligible').count()} screen failures.")
