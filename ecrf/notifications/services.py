@@ -33,7 +33,8 @@ def notify(*, recipients: Iterable[Any], kind: str, source: str, subject: str, b
     if created:
         from ecrf.notifications.tasks import deliver_pending
 
-        transaction.on_commit(lambda: deliver_pending.delay())
+        # robust: a broker hiccup must not fail the committed event; the periodic sweep delivers it.
+        transaction.on_commit(lambda: deliver_pending.delay(), robust=True)
     return created
 
 

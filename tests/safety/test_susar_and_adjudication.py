@@ -106,6 +106,7 @@ def _normalise(html: str, ae, participant) -> str:  # noqa: ANN001
     html = html.replace(f"#{ae.pk}", "#AE").replace(f"/{ae.pk}/", "/AE/").replace(participant.label, "PARTICIPANT")
     html = html.replace(f"/participants/{participant.pk}/", "/participants/P/")
     html = re.sub(r"clock-\d+", "clock-N", html)
+    html = re.sub(r"/(reports|cases|clocks|adjudications|reviews)/\d+/", r"/\1/N/", html)  # other rows' ids
     html = re.sub(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2})?(\.\d+)?", "TIME", html)  # when each was entered
     html = re.sub(r'data-seconds="-?\d+"', "", html)
     return re.sub(r">-?\d+ s<", "><", html)
