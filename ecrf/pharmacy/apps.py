@@ -6,3 +6,6 @@ class PharmacyConfig(AppConfig):
     name = "ecrf.pharmacy"
     label = "pharmacy"
     verbose_name = _("Pharmacy")
+
+    def ready(self) -> None:
+        from ecrf.pharmacy import home  # noqa: F401  (home task)

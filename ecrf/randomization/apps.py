@@ -6,3 +6,6 @@ class RandomizationConfig(AppConfig):
     name = "ecrf.randomization"
     label = "randomization"
     verbose_name = _("Randomization")
+
+    def ready(self) -> None:
+        from ecrf.randomization import home, panels  # noqa: F401  (participant panel, home tasks)

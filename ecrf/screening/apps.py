@@ -6,3 +6,6 @@ class ScreeningConfig(AppConfig):
     name = "ecrf.screening"
     label = "screening"
     verbose_name = _("Screening")
+
+    def ready(self) -> None:
+        from ecrf.screening import home, panels, specs  # noqa: F401  (forms, participant panel, home tasks)

@@ -17,14 +17,14 @@ from typing import Any
 class Protocol:
     # Immune phenotype (trial.md "Immune phenotype"): MALS if ferritin > threshold;
     # immunoparalysis if ferritin <= threshold and HLA-DR < threshold.
-    ferritin_mals_threshold: Decimal = Decimal("4420")  # ng/mL, strict ">"
+    ferritin_mals_threshold: Decimal = Decimal(4420)  # ng/mL, strict ">"
     hla_dr_immunoparalysis_threshold: int = 5000  # receptors/cell, strict "<"
     min_age_years: int = 18
     # Sepsis-3 to first dose (randomization gate), hours.
     sepsis_window_hours: int = 72
     # Exclusion thresholds (configurable: public sources differ).
     neutrophil_min_per_mm3: int = 1000
-    corticosteroid_max_hydrocortisone_mg_per_day: Decimal = Decimal("200")
+    corticosteroid_max_hydrocortisone_mg_per_day: Decimal = Decimal(200)
     allow_rescreening: bool = True
     allow_withdrawal_of_collected_data: bool = False
     covid_mals_only: bool = True
@@ -58,8 +58,33 @@ class Protocol:
     susar_other_days: int = 15
     clock_due_soon_fraction: Decimal = Decimal("0.25")  # due soon when <= 25% of time is left
     # --- screening and consent (issue 3): add new settings below this line ---
+    # Exclusion criteria that apply (codes of ecrf.screening.eligibility.EXCLUSION_CRITERIA);
+    # "neutropenia" and "corticosteroids" are computed from the numbers and thresholds above.
+    exclusion_codes: tuple[str, ...] = (
+        "pyelonephritis", "intra_abdominal", "meningitis", "skin_soft_tissue", "skin_commensal_bacteremia",
+        "catheter_related_bacteremia", "stage_iv_malignancy", "dnr", "neutropenia", "corticosteroids",
+    )
+    # Further study-specific exclusion criteria, answered yes/no: "code: label" entries.
+    extra_exclusion_criteria: tuple[str, ...] = ()
+    # Accepted consent form versions; empty accepts any version text.
+    consent_form_versions: tuple[str, ...] = ()
+    # Central-lab plausibility limits: values above them are refused as impossible.
+    ferritin_max_ng_ml: Decimal = Decimal(500000)
+    hla_dr_max_per_cell: int = 200000
+
 
     # --- randomization and pharmacy (issue 4): add new settings below this line ---
+    # Subject ID given at randomization: {site} is the site code, {number} the site's count.
+    subject_id_format: str = "{site}-{number:03d}"
+    # How study drug reaches the participant: "pharmacy_preparation" (the site's unblinded
+    # pharmacist prepares each dose); a kit mode can be added in ecrf.pharmacy.supply.
+    supply_mode: str = "pharmacy_preparation"
+    # The double-dummy regimen (trial.md "Treatment"): what the pharmacist prepares per dose.
+    iv_active_dose: str = "anakinra 200 mg in 20 mL saline"
+    iv_placebo_dose: str = "saline 20 mL"
+    sc_active_dose: str = "interferon-gamma-1b 100 ug"
+    sc_placebo_dose: str = "saline 0.5 mL"
+
 
     # --- schedule, dosing, labs, outcomes (issue 5): add new settings below this line ---
     # An administration is due for entry from its scheduled time and overdue this long after it.
@@ -133,4 +158,4 @@ def _coerce(default: Any, raw: Any, name: str) -> Any:
 
 DEFAULT_PROTOCOL = Protocol()
 
-__all__ = ["Protocol", "DEFAULT_PROTOCOL"]
+__all__ = ["DEFAULT_PROTOCOL", "Protocol"]

@@ -1,0 +1,78 @@
+"""The pharmacist's reads: own sites only, unblinded (arm and products)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ecrf.accounts.roles import Role, user_roles
+from ecrf.accounts.selectors import member_site_ids
+from ecrf.core.errors import forbidden, not_found
+from ecrf.crf.models import Participant
+from ecrf.pharmacy.models import Preparation, PreparationStatus
+from ecrf.pharmacy.supply import Requirement, supply_mode
+from ecrf.randomization.models import Assignment
+from ecrf.study.services import current_protocol
+
+
+def require_pharmacist(user: Any) -> None:
+    if Role.PHARMACIST not in user_roles(user):
+        raise forbidden("Only the site's unblinded pharmacists work with study drug preparations.")
+
+
+def pharmacy_participants(user: Any):
+    require_pharmacist(user)
+    return (Participant.objects.filter(site_id__in=member_site_ids(user), randomized_at__isnull=False)
+            .select_related("site").order_by("-randomized_at", "pk"))
+
+
+def pharmacy_participant(user: Any, pk: Any) -> Participant:
+    """A randomized participant of the pharmacist's own sites; the same 404 otherwise."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise not_found("participant") from None
+    found = pharmacy_participants(user).filter(pk=pk).first()
+    if found is None:
+        raise not_found("participant")
+    return found
+
+
+def preparations_for(user: Any):
+    require_pharmacist(user)
+    return (Preparation.objects.filter(participant__site_id__in=member_site_ids(user))
+            .select_related("participant", "participant__site", "prepared_by").order_by("-prepared_at", "-pk"))
+
+
+@dataclass
+class WorkItem:
+    participant: Participant
+    arm: str
+    phenotype: str
+    requirements: tuple[Requirement, Requirement]
+    prepared: dict[str, int] = field(default_factory=dict)  # route -> doses prepared
+
+    @property
+    def next_dose(self) -> dict[str, int]:
+        return {r.route: self.prepared.get(r.route, 0) + 1 for r in self.requirements}
+
+
+def worklist(user: Any, participants: list[Participant] | None = None) -> list[WorkItem]:
+    """What each randomized participant of the pharmacist's sites needs (three queries)."""
+    participants = participants if participants is not None else list(pharmacy_participants(user))
+    ids = [p.pk for p in participants]
+    assignments = {a.participant_id: a for a in Assignment.objects.filter(participant_id__in=ids).select_related("slot")}
+    counts: dict[tuple[int, str], int] = {}
+    for pid, route in Preparation.objects.filter(participant_id__in=ids, status=PreparationStatus.RECORDED).values_list(
+            "participant_id", "route"):
+        counts[(pid, route)] = counts.get((pid, route), 0) + 1
+    protocol = current_protocol()
+    mode = supply_mode(protocol)
+    items = []
+    for p in participants:
+        a = assignments.get(p.pk)
+        if a is None:
+            continue
+        reqs = mode.requirements(arm=a.slot.arm, phenotype=a.phenotype, protocol=protocol)
+        items.append(WorkItem(p, a.slot.arm, a.phenotype, reqs, {r.route: counts.get((p.pk, r.route), 0) for r in reqs}))
+    return items

@@ -1,0 +1,56 @@
+"""The pharmacist's pages (unblinded, own sites only): the worklist and a participant's preparations."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from ecrf.core.errors import DomainError
+from ecrf.pharmacy import services
+from ecrf.pharmacy.models import Preparation, Product, Route
+from ecrf.pharmacy.selectors import pharmacy_participant, worklist
+
+
+@login_required
+def worklist_page(request: HttpRequest) -> HttpResponse:
+    return render(request, "pharmacy/worklist.html", {"items": worklist(request.user)})
+
+
+class PreparationForm(forms.Form):
+    route = forms.ChoiceField(label=gettext_lazy("Route"), choices=Route.choices)
+    product = forms.ChoiceField(label=gettext_lazy("Product"), choices=Product.choices)
+    lot = forms.CharField(label=gettext_lazy("Lot number"), max_length=60)
+    dose = forms.CharField(label=gettext_lazy("Dose"), max_length=100, required=False,
+                           help_text=gettext_lazy("Leave empty for the protocol's dose."))
+    prepared_at = forms.DateTimeField(label=gettext_lazy("Prepared at"), required=False,
+                                      widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+                                      help_text=gettext_lazy("Empty: now."))
+
+
+@login_required
+def participant_page(request: HttpRequest, pk: int) -> HttpResponse:
+    participant = pharmacy_participant(request.user, pk)
+    item = worklist(request.user, [participant])[0]
+    form = PreparationForm(request.POST or None, initial={"route": "iv", "product": item.requirements[0].product})
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if v not in (None, "") or k == "dose"}
+        try:
+            prep = services.preparation_record(actor=request.user, participant=participant, **data)
+        except DomainError as exc:
+            for name, msgs in exc.fields.items():
+                if name in form.fields:
+                    for msg in msgs:
+                        form.add_error(name, msg)
+            if not any(n in form.fields for n in exc.fields):
+                form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Recorded: label %(l)s.") % {"l": prep.label})
+            return redirect("pharmacy:participant", pk=participant.pk)
+    preparations = Preparation.objects.filter(participant=participant).select_related("prepared_by")
+    return render(request, "pharmacy/participant.html", {"item": item, "participant": participant, "form": form,
+                                                         "preparations": preparations})
