@@ -15,8 +15,7 @@ from ecrf.dosing.services import missed_dose_sweep
 from ecrf.dosing.specs import ADMINISTRATION, DISCONTINUATION
 from ecrf.dosing.tasks import sweep_missed_doses
 from ecrf.outcomes.specs import DEATH
-from ecrf.schedule import adapters
-from tests.schedule.helpers import athens, randomize
+from tests.schedule.helpers import athens, randomize, withdraw
 
 pytestmark = pytest.mark.django_db
 FIRST = athens(2025, 3, 10, 10, 30)  # randomized 10:00 (fixture); IV every 8 h, SC every 48 h from here
@@ -84,18 +83,30 @@ def test_dose_not_given_because_of_death_is_not_missed(api, coordinator, randomi
     assert not Deviation.objects.exists()
 
 
-def test_no_deviation_after_withdrawal_from_treatment(coordinator, randomized, monkeypatch):
+def test_no_deviation_after_withdrawal_from_treatment(coordinator, screened):
     for n in range(1, 6):  # IV doses of days 1 and 2
-        give(coordinator, randomized, "iv", n)
-    give(coordinator, randomized, "sc", 1)
+        give(coordinator, screened, "iv", n)
+    give(coordinator, screened, "sc", 1)
     now = athens(2025, 3, 30, 12, 0)
-    monkeypatch.setattr(adapters, "withdrawal_for", lambda p: adapters.Withdrawal(type="treatment", date=dt.date(2025, 3, 11)))
+    withdraw(coordinator, screened, "treatment", dt.date(2025, 3, 11))  # through the consent service
     assert missed_dose_sweep(now=now).raised == 0
     assert not Deviation.objects.exists()
-    # Control: without the withdrawal every later dose of the 15 days would be missed.
-    monkeypatch.setattr(adapters, "withdrawal_for", lambda p: None)
-    report = missed_dose_sweep(now=now)
-    assert report.raised == (45 - 5) + (8 - 1)
+
+
+def test_without_the_withdrawal_every_later_dose_is_missed(coordinator, screened):
+    """The control for the test above: the same doses, no withdrawal."""
+    for n in range(1, 6):
+        give(coordinator, screened, "iv", n)
+    give(coordinator, screened, "sc", 1)
+    assert missed_dose_sweep(now=athens(2025, 3, 30, 12, 0)).raised == (45 - 5) + (8 - 1)
+
+
+def test_withdrawal_from_data_collection_stops_the_sweep_too(coordinator, screened):
+    give(coordinator, screened, "iv", 1)
+    give(coordinator, screened, "sc", 1)
+    withdraw(coordinator, screened, "data_collection", dt.date(2025, 3, 10))
+    missed_dose_sweep(now=athens(2025, 3, 30, 12, 0))
+    assert rules() == ["missed_dose:iv:2"]  # due 18:30 on the withdrawal day itself
 
 
 def test_no_deviation_after_permanent_discontinuation_of_a_route(coordinator, randomized):
