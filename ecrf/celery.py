@@ -27,6 +27,11 @@ app.conf.beat_schedule = {
         "task": "ecrf.sofa.tasks.rederive_all_endpoints",
         "schedule": crontab(hour=2, minute=30),
     },
+    # Missed doses never logged (issue 5): raise the missed-dose deviation once per scheduled dose.
+    "dosing-sweep-missed-doses": {
+        "task": "ecrf.dosing.tasks.sweep_missed_doses",
+        "schedule": crontab(minute="*/15"),
+    },
     # Part 11: periodic verification of the audit trail's hash chain.
     "audit-verify-chain": {
         "task": "ecrf.audit.tasks.verify_audit_chain",

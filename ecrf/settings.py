@@ -188,6 +188,9 @@ SPECTACULAR_SETTINGS = {
         "CellCountUnitEnum": [("10^9/L", "10^9/L"), ("/mm3", "/mm3")],
         "AeActionTakenEnum": "safety.models.ActionTaken",
         "AeCausalityEnum": "safety.models.Causality",
+        "EntryStatusEnum": "ecrf.crf.models.EntryStatus",
+        "StudyDrugRouteEnum": "ecrf.dosing.models.Route",
+        "PatientDecisionEnum": "ecrf.screening.models.PatientDecision",
     },
 }
 

@@ -79,7 +79,17 @@ class ParticipantViewSet(viewsets.ReadOnlyModelViewSet):
         return Response(HistoryEntrySerializer(participant_history(request.user, participant), many=True).data)
 
 
+_SERIALIZERS: dict[str, type[serializers.ModelSerializer]] = {}
+
+
 def build_serializer(spec: FormSpec) -> type[serializers.ModelSerializer]:
+    """One serializer class per form spec (apps reusing it get the same class: one schema component)."""
+    if spec.key not in _SERIALIZERS:
+        _SERIALIZERS[spec.key] = _build_serializer(spec)
+    return _SERIALIZERS[spec.key]
+
+
+def _build_serializer(spec: FormSpec) -> type[serializers.ModelSerializer]:
     class Meta:
         model = spec.model
         fields = META_READ_FIELDS + spec.fields + spec.derived_fields + ("reason", "submit", "expected_version")

@@ -41,9 +41,16 @@ class StatusForm(forms.Form):
     reason = forms.CharField(label=gettext_lazy("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
 
 
-def _entry_form(spec: FormSpec, data: Any = None, instance: Any = None) -> forms.ModelForm:
+def _entry_form(spec: FormSpec, data: Any = None, instance: Any = None, initial: dict[str, Any] | None = None) -> forms.ModelForm:
     form_class = forms.modelform_factory(spec.model, fields=spec.fields)
-    return form_class(data=data, instance=instance, prefix="f")
+    return form_class(data=data, instance=instance, initial=initial, prefix="f")
+
+
+def _initial_from_query(spec: FormSpec, query: Any) -> dict[str, str]:
+    """Pre-filled values for a new form from query parameters that name one of the spec's entry
+    fields (e.g. ``?day=3`` from the casebook grid); anything else is ignored. They only fill
+    the blank form: what is saved is what is posted, validated by the service as always."""
+    return {name: query[name] for name in spec.fields if query.get(name, "") != ""}
 
 
 def _apply_error(error: DomainError, *forms_: forms.Form) -> None:
@@ -98,7 +105,7 @@ def form_new(request: HttpRequest, pk: int, slug: str) -> HttpResponse:
     participant = participant_get(request.user, pk, spec.read_roles | spec.write_roles)
     if not user_roles(request.user) & spec.write_roles:
         raise forbidden(_("Your role may not enter %(form)s forms.") % {"form": spec.label})
-    entry = _entry_form(spec, request.POST or None)
+    entry = _entry_form(spec, request.POST or None, initial=_initial_from_query(spec, request.GET))
     if request.method == "POST" and entry.is_valid():
         data = {name: entry.cleaned_data[name] for name in spec.fields}
         try:

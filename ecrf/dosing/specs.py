@@ -26,6 +26,7 @@ from ecrf.dosing.models import (
     NotGivenReason,
     Route,
 )
+from ecrf.dosing.services import missed_dose_raise
 from ecrf.dosing.selectors import discontinuations_for, discontinued_on, schedule_anchor
 from ecrf.outcomes.selectors import death_for
 from ecrf.schedule import adapters, timeline
@@ -131,10 +132,8 @@ def _after_administration(form: Administration, actor: Any) -> None:
         label = ROUTE_LABEL.get(form.route, "study drug")
         anchor = schedule_anchor(p) or p.randomized_at
         due = due_times(form.route, anchor, protocol)[form.dose_number - 1]
-        deviation_raise_system(
-            participant=p, rule_code=f"missed_dose:{form.route}:{form.dose_number}", category=DeviationCategory.MISSED_DOSE,
-            description=f"{label} dose {form.dose_number} not given ({form.get_reason_not_given_display()}).",
-            occurred_on=timezone.localtime(due, timezone=_zone(p)).date())
+        missed_dose_raise(participant=p, route=form.route, dose_number=form.dose_number, due=due,
+                          description=f"{label} dose {form.dose_number} not given ({form.get_reason_not_given_display()}).")
 
 
 def _validate_discontinuation(form: Discontinuation) -> dict[str, str]:

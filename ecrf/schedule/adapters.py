@@ -1,10 +1,11 @@
 """Reads this app needs from screening (issue 3-4), behind one small adapter each.
 
-``ecrf.screening.selectors`` provides ``withdrawal_for(participant)`` (an object with ``type`` in
-'treatment' | 'data_collection' | 'data_use' and a ``date``) and ``screening_outcome(participant)``
-(with ``sepsis3_at``). Until that app lands on this branch these return ``None``; the schedule,
-dosing and outcomes code call only these functions, so pointing them at the real selectors is a
-one-line change (or none: the import below picks them up once they exist).
+They read ``ecrf.screening.selectors``: ``withdrawal_for(participant)`` (the withdrawal of consent
+recorded through ``ecrf.screening.services.consent_withdraw``: ``type`` in 'treatment' |
+'data_collection' | 'data_use' and a ``date``) and ``screening_outcome(participant)`` (its
+``sepsis3_at``). The schedule, dosing and outcomes code call only these functions, so that what
+they need from screening is in one place (and tests of those apps can use any participant: one
+randomized without a screening form has no withdrawal and no known Sepsis-3 time).
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
+
+from ecrf.screening import selectors as screening
 
 WITHDRAWAL_TREATMENT = "treatment"
 WITHDRAWAL_DATA_COLLECTION = "data_collection"
@@ -26,25 +29,13 @@ class Withdrawal:
 
 def withdrawal_for(participant: Any) -> Withdrawal | None:
     """The participant's withdrawal (type and date), or None."""
-    try:
-        from ecrf.screening.selectors import withdrawal_for as screening_withdrawal
-    except ImportError:
-        return None
-    found = screening_withdrawal(participant)
+    found = screening.withdrawal_for(participant)
     if found is None:
         return None
-    kind = getattr(found, "type", None) or getattr(found, "withdrawal_type", None)
-    when = getattr(found, "date", None) or getattr(found, "withdrawn_on", None)
-    if isinstance(when, dt.datetime):
-        when = when.date()
-    return Withdrawal(type=str(kind), date=when)
+    return Withdrawal(type=str(found.type), date=found.date)
 
 
 def sepsis3_at_for(participant: Any) -> dt.datetime | None:
     """When the participant met Sepsis-3 (from screening), or None if unknown."""
-    try:
-        from ecrf.screening.selectors import screening_outcome
-    except ImportError:
-        return None
-    outcome = screening_outcome(participant)
-    return getattr(outcome, "sepsis3_at", None) if outcome is not None else None
+    outcome = screening.screening_outcome(participant)
+    return outcome.sepsis3_at if outcome is not None else None

@@ -207,9 +207,10 @@ class ScreeningReportViewSet(viewsets.GenericViewSet):
     """Screened, not eligible by reason, eligible by phenotype, consented and randomized, per site
     (and the total across sites for roles that see every site). Blinded: no arm."""
 
-    serializer_class = inline_serializer("ScreeningReport", {"sites": serializers.ListField(), "total": serializers.DictField(allow_null=True)})
     queryset = LabImport.objects.none()
 
+    @extend_schema(responses=inline_serializer("ScreeningReport", {"sites": serializers.ListField(),
+                                                                   "total": serializers.DictField(allow_null=True)}))
     def list(self, request: Request) -> Response:
         if not user_roles(request.user) & REPORT_ROLES:
             raise forbidden("Your role does not see the screening report.")

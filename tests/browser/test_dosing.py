@@ -34,3 +34,6 @@ def test_record_a_dosing_day_and_read_the_casebook(page, login, coordinator, mak
     assert grid.is_visible()
     assert page.get_by_test_id("cell-dosing.administration:iv-1").first.inner_text() == "Entered"
     assert "Vital status" in grid.inner_text() and "Day 90" in grid.inner_text()
+    # A missing form's cell opens a new form with its day chosen.
+    page.get_by_test_id("cell-outcomes.vital_status-28").get_by_role("link").click()
+    assert page.locator('[name="f-day"]').input_value() == "28"

@@ -13,7 +13,7 @@ from ecrf.dosing import selectors
 from ecrf.dosing.models import Administration
 from ecrf.outcomes.specs import DEATH
 from ecrf.schedule import adapters
-from tests.schedule.helpers import athens, iv, sc
+from tests.schedule.helpers import athens, iv, sc, screened_and_randomized, withdraw
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/administrations/"
@@ -99,12 +99,12 @@ def test_dose_after_death_is_refused(api, coordinator, randomized):
     assert not Deviation.objects.exists()
 
 
-def test_dose_after_withdrawal_from_treatment_is_refused(api, coordinator, randomized, monkeypatch):
-    monkeypatch.setattr(adapters, "withdrawal_for",
-                        lambda p: adapters.Withdrawal(type="treatment", date=dt.date(2025, 3, 12)))
-    assert post(api, coordinator, randomized, iv(athens(2025, 3, 12, 20, 0), 2)).status_code == 201
-    response = post(api, coordinator, randomized, iv(athens(2025, 3, 13, 4, 0), 3))
+def test_dose_after_withdrawal_from_treatment_is_refused(api, coordinator, screened):
+    withdraw(coordinator, screened, "treatment", dt.date(2025, 3, 12))  # through the consent service
+    assert post(api, coordinator, screened, iv(athens(2025, 3, 12, 20, 0), 2)).status_code == 201
+    response = post(api, coordinator, screened, iv(athens(2025, 3, 13, 4, 0), 3))
     assert response.status_code == 400 and "withdrew" in response.json()["error"]["fields"]["started_at"][0]
+    assert Administration.objects.count() == 1
 
 
 def test_dose_after_discontinuation_of_that_route_is_refused(api, coordinator, randomized):
@@ -122,8 +122,15 @@ def test_administration_before_randomization_of_unrandomized_participant(api, co
     assert response.status_code == 409 and "randomization" in response.json()["error"]["message"]
 
 
-def test_late_first_dose_is_accepted_and_raises_a_deviation(api, coordinator, randomized, monkeypatch):
-    monkeypatch.setattr(adapters, "sepsis3_at_for", lambda p: athens(2025, 3, 7, 10, 0))
+def _screened(users, coordinator, site_a, sepsis3_at):
+    return screened_and_randomized(coordinator, users[Role.LAB], site_a, "SCR-7001", sepsis3_at=sepsis3_at,
+                                   randomized_at=athens(2025, 3, 10, 10, 0))
+
+
+def test_late_first_dose_is_accepted_and_raises_a_deviation(api, users, coordinator, site_a):
+    # Sepsis-3 recorded at screening 72 h before the 10:30 first dose... plus 30 minutes.
+    randomized = _screened(users, coordinator, site_a, athens(2025, 3, 7, 10, 0))
+    assert adapters.sepsis3_at_for(randomized) == athens(2025, 3, 7, 10, 0)
     response = post(api, coordinator, randomized, iv(athens(2025, 3, 10, 10, 30), 1, submit=True))
     assert response.status_code == 201
     deviation = Deviation.objects.get()
@@ -136,8 +143,8 @@ def test_late_first_dose_is_accepted_and_raises_a_deviation(api, coordinator, ra
     assert [d["rule_code"] for d in listed] == ["late_first_dose"]
 
 
-def test_first_dose_within_72_hours_raises_nothing(api, coordinator, randomized, monkeypatch):
-    monkeypatch.setattr(adapters, "sepsis3_at_for", lambda p: athens(2025, 3, 7, 11, 0))
+def test_first_dose_within_72_hours_raises_nothing(api, users, coordinator, site_a):
+    randomized = _screened(users, coordinator, site_a, athens(2025, 3, 7, 11, 0))
     assert post(api, coordinator, randomized, iv(athens(2025, 3, 10, 10, 30), 1, submit=True)).status_code == 201
     assert not Deviation.objects.exists()
 

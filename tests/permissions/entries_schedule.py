@@ -49,11 +49,11 @@ EXTRA_FORMS: list[tuple[str, str, dict, str]] = [
 def build(fx: Fixtures) -> None:
     from ecrf.accounts.services import user_create
 
-    lab_user, _ = user_create(actor=None, username="matrix-lab", roles=[Role.LAB], site_codes=[], password="Correct-Horse-Battery-9")
+    lab_user, _ = user_create(actor=None, username="matrix-lab-schedule", roles=[Role.LAB], site_codes=[], password="Correct-Horse-Battery-9")
     fx.add("lab", lab_user, lab_user)
     own = _randomized(fx.sites["own"], fx.get("author", "own"), 1)
     other = _randomized(fx.sites["other"], fx.get("author", "other"), 1)
-    fx.add("randomized", own, other)
+    fx.add("scheduled", own, other)  # not "randomized": entries_randomization owns that name
     for name, key, data, creator in FORMS + EXTRA_FORMS:
         spec = get_spec(key)
         made = {}
@@ -86,15 +86,15 @@ def form_rules(name: str, key: str) -> dict[str, Rule]:
 
 
 def _participant(fx, where, user):  # noqa: ANN001, ANN201
-    return {"pk": fx.get("randomized", where).pk}
+    return {"pk": fx.get("scheduled", where).pk}
 
 
 RULES: dict[str, Rule] = {
-    "participant-schedule-list": Rule(CASEBOOK_READ_ROLES, kwargs=lambda fx, w, u: {"participant_pk": fx.get("randomized", w).pk}, **API),
+    "participant-schedule-list": Rule(CASEBOOK_READ_ROLES, kwargs=lambda fx, w, u: {"participant_pk": fx.get("scheduled", w).pk}, **API),
     "schedule:casebook": Rule(CASEBOOK_READ_ROLES, kwargs=_participant),
-    "dosing:day": Rule(CASEBOOK_READ_ROLES, kwargs=lambda fx, w, u: {"pk": fx.get("randomized", w).pk, "day": 1}),
+    "dosing:day": Rule(CASEBOOK_READ_ROLES, kwargs=lambda fx, w, u: {"pk": fx.get("scheduled", w).pk, "day": 1}),
     # POST without a slot records nothing and shows the page again; readers may not post.
-    "dosing:day#post": Rule(SITE_ENTRY_ROLES, method="post", kwargs=lambda fx, w, u: {"pk": fx.get("randomized", w).pk, "day": 1},
+    "dosing:day#post": Rule(SITE_ENTRY_ROLES, method="post", kwargs=lambda fx, w, u: {"pk": fx.get("scheduled", w).pk, "day": 1},
                             statuses={Role.MONITOR: 403, Role.DATA_MANAGER: 403, Role.SAFETY_OFFICER: 403}),
 }
 for _name, _key, _data, _creator in FORMS + EXTRA_FORMS:

@@ -111,3 +111,41 @@ def test_a_new_form_with_a_day_field_appears_in_the_grid(coordinator, randomized
 
     forms = [f for f in build_schedule(randomized).forms if f.slot.key == "sofa.sofa_day"]
     assert [f.slot.day for f in forms] == list(range(1, 16))
+
+
+
+def _new_links(html):
+    """(cell test id, new-form link) for each missing form that links to a new form."""
+    import html as html_lib
+    import re
+
+    return [(cell, html_lib.unescape(href))
+            for cell, href in re.findall(r'data-testid="(cell-[^"]+)"><a href="([^"]*/new/[^"]*)"', html)]
+
+
+def test_new_form_links_prefill_the_slot(coordinator, randomized):
+    import re
+
+    enter_doses(coordinator, randomized, 3)
+    links = _new_links(page(coordinator, randomized).content.decode())
+    base = f"/participants/{randomized.pk}/forms"
+    assert ("cell-outcomes.vital_status-28", f"{base}/vital-status/new/?day=28") in links
+    assert ("cell-sofa.sofa_day-3", f"{base}/sofa/new/?day=3") in links
+    assert ("cell-dosing.administration:iv-2", f"{base}/administrations/new/?route=iv&dose_number=4") in links
+    assert ("cell-dosing.administration:sc-1", f"{base}/administrations/new/?route=sc&dose_number=1") in links
+    assert ("cell-outcomes.end_of_study-eos", f"{base}/end-of-study/new/") in links
+    # Entered doses link to their record, not to a new form.
+    assert not any(href.endswith(f"route=iv&dose_number={n}") for _, href in links for n in (1, 2, 3))
+    # Following a link opens the form with the slot's values chosen.
+    client = Client()
+    client.force_login(coordinator)
+    vital = client.get(f"{base}/vital-status/new/?day=28").content.decode()
+    assert re.search(r'name="f-day"[^>]*value="28"|<option value="28" selected>', vital), vital
+    dose = client.get(f"{base}/administrations/new/?route=iv&dose_number=4").content.decode()
+    assert '<option value="iv" selected>' in dose and re.search(r'name="f-dose_number"[^>]*value="4"', dose)
+
+
+def test_readers_get_no_new_form_links(users, randomized):
+    html = page(users[Role.MONITOR], randomized).content.decode()
+    assert "state-due" in html or "state-overdue" in html
+    assert _new_links(html) == []

@@ -14,7 +14,7 @@ from ecrf.outcomes.specs import DEATH
 from ecrf.schedule import adapters
 from ecrf.schedule.engine import State
 from ecrf.schedule.selectors import build_schedule
-from tests.schedule.helpers import athens, randomize
+from tests.schedule.helpers import athens, randomize, withdraw
 
 pytestmark = pytest.mark.django_db
 LATER = athens(2025, 8, 1, 12, 0)  # long after every window
@@ -75,14 +75,11 @@ def test_death_on_day_5(coordinator, randomized):
     assert eos.expected and eos.state == State.OVERDUE
 
 
-def _withdraw(monkeypatch, kind, on):
-    monkeypatch.setattr(adapters, "withdrawal_for", lambda p: adapters.Withdrawal(type=kind, date=on))
-
-
-def test_withdrawal_from_treatment_only_keeps_follow_up(coordinator, randomized, monkeypatch):
-    give(coordinator, randomized, "iv", 1, athens(2025, 3, 10, 10, 30))
-    _withdraw(monkeypatch, "treatment", dt.date(2025, 3, 12))  # day 3
-    schedule = build_schedule(randomized, now=LATER)
+def test_withdrawal_from_treatment_only_keeps_follow_up(coordinator, screened):
+    give(coordinator, screened, "iv", 1, athens(2025, 3, 10, 10, 30))
+    withdraw(coordinator, screened, "treatment", dt.date(2025, 3, 12))  # day 3, through the consent service
+    assert adapters.withdrawal_for(screened) == adapters.Withdrawal(type="treatment", date=dt.date(2025, 3, 12))
+    schedule = build_schedule(screened, now=LATER)
     assert max(doses_by_day(schedule, "iv")) == 3 and max(doses_by_day(schedule, "sc")) == 3
     vital = [f for f in schedule.forms if f.slot.key == "outcomes.vital_status"]
     assert all(f.expected for f in vital)
@@ -90,10 +87,10 @@ def test_withdrawal_from_treatment_only_keeps_follow_up(coordinator, randomized,
     assert all(f.expected for f in labs)
 
 
-def test_withdrawal_from_everything_stops_all_but_end_of_study(coordinator, randomized, monkeypatch):
-    give(coordinator, randomized, "iv", 1, athens(2025, 3, 10, 10, 30))
-    _withdraw(monkeypatch, "data_collection", dt.date(2025, 3, 12))
-    schedule = build_schedule(randomized, now=LATER)
+def test_withdrawal_from_everything_stops_all_but_end_of_study(coordinator, screened):
+    give(coordinator, screened, "iv", 1, athens(2025, 3, 10, 10, 30))
+    withdraw(coordinator, screened, "data_collection", dt.date(2025, 3, 12))
+    schedule = build_schedule(screened, now=LATER)
     assert max(doses_by_day(schedule, "iv")) == 3
     later = [f for f in schedule.forms if f.slot.day and f.slot.day > 3]
     assert later and not any(f.expected for f in later)
