@@ -36,7 +36,7 @@ class FormSpec:
     derive: Callable[[CRF], None] | None = None  # sets derived fields from raw values
     after_write: Hook | None = None  # inside the transaction (use on_commit for tasks)
     # Optional: reshape the API's JSON of one form (e.g. group derived fields into an object).
-    representation: Callable[["CRF", dict[str, Any]], dict[str, Any]] | None = None
+    representation: Callable[["CRF", dict[str, Any]], dict[str, Any]] | None = None  # noqa: UP037
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from ecrf.core.errors import DomainError
+from ecrf.core.errors import DomainError, not_found
 from ecrf.pharmacy import services
 from ecrf.pharmacy.models import Preparation, Product, Route
 from ecrf.pharmacy.selectors import pharmacy_participant, worklist
@@ -35,7 +35,11 @@ class PreparationForm(forms.Form):
 @login_required
 def participant_page(request: HttpRequest, pk: int) -> HttpResponse:
     participant = pharmacy_participant(request.user, pk)
-    item = worklist(request.user, [participant])[0]
+    items = worklist(request.user, [participant])
+    if not items:
+        # Randomized outside the allocation list (e.g. legacy or test data): nothing to prepare.
+        raise not_found("assignment")
+    item = items[0]
     form = PreparationForm(request.POST or None, initial={"route": "iv", "product": item.requirements[0].product})
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if v not in (None, "") or k == "dose"}

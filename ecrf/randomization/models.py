@@ -91,6 +91,9 @@ class SubjectCounter(models.Model):
     site = models.OneToOneField("study.Site", on_delete=models.PROTECT, related_name="+")
     last_number = models.PositiveIntegerField(default=0)
 
+    def __str__(self) -> str:
+        return f"{self.site_id}: {self.last_number}"
+
 
 class UnblindingKind(models.TextChoices):
     EMERGENCY = "emergency", "Emergency unblinding of one participant"
