@@ -27,7 +27,6 @@ from django.apps import apps
 from django.contrib.auth.hashers import MD5PasswordHasher
 from django.core.management.color import no_style
 from django.db import connection, transaction
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -64,6 +63,8 @@ _CLOCK = re.compile(r"\b\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?\b")  # the admin's split
 _HUMAN = re.compile(r"(?:Jan|Feb|March|April|May|June|July|Aug|Sept|Oct|Nov|Dec)\.? \d{1,2}, \d{4}"
                     r"(?:, (?:\d{1,2}(?::\d{2})? [ap]\.m\.|noon|midnight))?")
 _HOURS = re.compile(r"\b\d+ hours ago\b")
+# Live countdowns depend on when each world was built (wall-clock time), not on the arm.
+_COUNTDOWN = re.compile(r'("seconds_left":\s*)-?\d+|(data-seconds=")-?\d+(")')
 
 
 def normalise(body: bytes) -> bytes:
@@ -73,6 +74,7 @@ def normalise(body: bytes) -> bytes:
     text = _TIME.sub("<time>", text)
     text = _CLOCK.sub("<clock>", text)
     text = _HUMAN.sub("<when>", text)
+    text = _COUNTDOWN.sub(lambda m: (m.group(1) or m.group(2)) + "<n>" + (m.group(3) or ""), text)
     return _HOURS.sub("<n> hours ago", text).encode()
 
 
@@ -142,9 +144,18 @@ def build_world() -> tuple[Fixtures, dict[str, Any], list[int]]:
     return fx, viewers, list(Participant.objects.order_by("pk").values_list("pk", flat=True))
 
 
-def _request(user: Any, method: str, url: str, data: Any, api: bool) -> tuple[int, bytes]:
-    client = APIClient() if api else Client()
-    client.force_login(user)
+_CLIENTS: dict[int, APIClient] = {}
+
+
+def _request(user: Any, method: str, url: str, data: Any, api: bool, fresh: bool = False) -> tuple[int, bytes]:
+    # One logged-in client per user and world (a login per request would dominate the run);
+    # a request that ends the session (logout) gets a client of its own.
+    client = None if fresh else _CLIENTS.get(user.pk)
+    if client is None:
+        client = APIClient()
+        client.force_login(user)
+        if not fresh:
+            _CLIENTS[user.pk] = client
     response = getattr(client, method)(url, data or {}, format="json") if api else getattr(client, method)(url, data or {})
     return response.status_code, normalise(response.content)
 
@@ -163,7 +174,8 @@ def walk(fx: Fixtures, viewers: dict[str, Any], participant_ids: list[int]) -> d
                 user = viewers[role]
                 for where in (("own", "other") if rule.kwargs else ("own",)):
                     url = reverse(name, kwargs=rule.kwargs(fx, where, user) if rule.kwargs else None)
-                    out[f"{label} {rule.method} {role} {where} {url}"] = _request(user, rule.method, url, rule.data, rule.api)
+                    out[f"{label} {rule.method} {role} {where} {url}"] = _request(user, rule.method, url, rule.data, rule.api,
+                                                                                  fresh=rule.ends_session)
     # Every participant-scoped GET URL, for every participant (history included).
     for name, route in patterns:
         arguments = route.count("<")  # one URL argument: the participant
@@ -189,6 +201,7 @@ def capture(swap: bool, monkeypatch: pytest.MonkeyPatch) -> dict[str, tuple[int,
                 original_generate, original_parse = allocation.generate_allocation_list, allocation.parse_allocation_csv
                 m.setattr(allocation, "generate_allocation_list", lambda *a, **k: _swap(original_generate(*a, **k)))
                 m.setattr(allocation, "parse_allocation_csv", lambda *a, **k: _swap(original_parse(*a, **k)))
+            _CLIENTS.clear()
             fx, viewers, participant_ids = build_world()
             arms = list(Assignment.objects.order_by("participant_id").values_list("participant_id", "slot__arm"))
             responses = walk(fx, viewers, participant_ids)
