@@ -30,6 +30,11 @@ def generate(ctx: SyntheticContext) -> None:
     ensure_demo_dictionary()
     sites = [s.pk for s in ctx.sites]
     participants = list(Participant.objects.select_related("site").filter(site__in=sites).order_by("pk")[: max(ctx.participants, 1)])
+    # The demo's recent events go to participants who are alive (an AE never starts after death).
+    from ecrf.outcomes.selectors import death_days
+
+    dead = set(death_days([p.pk for p in participants]))
+    participants = [p for p in participants if p.pk not in dead] or participants[:0]
     if not participants:
         ctx.say("no participants: no adverse events")
         return
@@ -76,7 +81,7 @@ def generate(ctx: SyntheticContext) -> None:
     pv = ctx.users.get(Role.PHARMACOVIGILANCE)
     aware = now - dt.timedelta(days=3)
     ae = _ae(staff(p), p, verbatim_term="Bleeding from line site", llt_code=94000005, onset_date=aware.date(), aware_at=aware,
-             **{**serious, "bleeding_site": "central line"})
+             **{**serious, "bleeding_site": "central line", "causality_sc": "possible"})
     made += 1
     from safety import links
     from safety.services import assessment_record
