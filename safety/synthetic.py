@@ -29,7 +29,8 @@ def _ae(actor: Any, participant: Participant, **data: Any) -> Any:
 def generate(ctx: SyntheticContext) -> None:
     ensure_demo_dictionary()
     sites = [s.pk for s in ctx.sites]
-    participants = list(Participant.objects.select_related("site").filter(site__in=sites).order_by("pk")[: max(ctx.participants, 1)])
+    participants = list(Participant.objects.select_related("site").filter(site__in=sites, randomized_at__isnull=False)
+                        .order_by("pk")[: max(ctx.participants, 1)])
     # The demo's recent events go to participants who are alive (an AE never starts after death).
     from ecrf.outcomes.selectors import death_days
 

@@ -19,8 +19,8 @@ def test_demo_data_has_grades_exemptions_clocks_in_every_state_and_a_susar(make_
 
     ctx = SyntheticContext(participants=6, seed=1, rng=random.Random(1))
     study_synthetic.generate(ctx)
-    for site in ctx.sites:
-        make_participant(site)
+    for site in ctx.sites:  # adverse events are generated for randomized participants
+        make_participant(site, subject_id=f"{site.code}-001", randomized_at=timezone.now() - timezone.timedelta(days=5))
     synthetic.generate(ctx)
     assert set(AdverseEvent.objects.values_list("grade", flat=True)) >= {1, 2, 3, 4}
     assert AdverseEvent.objects.exclude(exemption="").count() == 2
