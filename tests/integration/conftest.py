@@ -24,7 +24,9 @@ def _database_url() -> str:
 @pytest.fixture(scope="session")
 def celery_worker_process(django_db_setup, django_db_blocker):
     """Start ``celery worker`` as a separate process against the test database; stop it at the end."""
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "ecrf.settings_test"}
+    # The worker gets this process's (already per-xdist-process) broker and folder as they are.
+    env = {k: v for k, v in os.environ.items() if k != "PYTEST_XDIST_WORKER"}
+    env["DJANGO_SETTINGS_MODULE"] = "ecrf.settings_test"
     with django_db_blocker.unblock():
         env["DATABASE_URL"] = _database_url()
     env["CELERY_BROKER_URL"] = settings.CELERY_BROKER_URL
