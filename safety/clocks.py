@@ -20,11 +20,11 @@ are in UTC.
 from __future__ import annotations
 
 import math
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from ecrf.core.timeutils import local_midnight_utc, require_aware, zone
 from ecrf.study.protocol import DEFAULT_PROTOCOL, Protocol
 
 _ONE_MICROSECOND = timedelta(microseconds=1)
@@ -66,33 +66,6 @@ class Threshold(StrEnum):
     OVERDUE = "overdue"
 
 
-def require_aware(name: str, value: datetime) -> datetime:
-    """``value`` converted to UTC; a naive datetime raises ``ValueError``.
-
-    STYLE.md 8: timezone-aware datetimes only (a naive time is ambiguous across sites).
-    Converting to UTC matters: Python subtracts and compares two datetimes that share one
-    ``tzinfo`` object by wall time, which is wrong across a daylight-saving change."""
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(f"{name} must be a timezone-aware datetime, got naive {value!r}.")
-    return value.astimezone(UTC)
-
-
-def zone(tz: str) -> ZoneInfo:
-    """The IANA zone named ``tz``; an unknown name raises ``ValueError``."""
-    try:
-        return ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f"Unknown time zone {tz!r}.") from exc
-
-
-def local_midnight_utc(day: date, tz: ZoneInfo) -> datetime:
-    """The first instant of calendar date ``day`` in zone ``tz``, in UTC.
-
-    ``fold=0`` gives the right instant in every case: where midnight is repeated (clocks go back
-    at 01:00) it picks the first occurrence; where midnight is skipped (clocks go forward at
-    00:00) it uses the offset before the transition, which lands exactly on the transition
-    instant, the first instant that exists on that date."""
-    return datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
 
 
 def _hour_clock_hours(kind: ClockKind, protocol: Protocol) -> int | None:

@@ -53,7 +53,7 @@ def _initial_from_query(spec: FormSpec, query: Any) -> dict[str, str]:
     return {name: query[name] for name in spec.fields if query.get(name, "") != ""}
 
 
-def _apply_error(error: DomainError, *forms_: forms.Form) -> None:
+def apply_error(error: DomainError, *forms_: forms.Form) -> None:
     placed = False
     for name, msgs in error.fields.items():
         for f in forms_:
@@ -112,7 +112,7 @@ def form_new(request: HttpRequest, pk: int, slug: str) -> HttpResponse:
             form = services.form_create(actor=request.user, spec=spec, participant=participant, data=data,
                                         submit="submit" in request.POST)
         except DomainError as exc:
-            _apply_error(exc, entry)
+            apply_error(exc, entry)
         else:
             messages.success(request, _("%(form)s saved.") % {"form": spec.label})
             return redirect("crf:form-detail", slug=spec.slug, form_id=form.pk)
@@ -140,7 +140,7 @@ def form_detail(request: HttpRequest, slug: str, form_id: int) -> HttpResponse:
                                      version=meta.cleaned_data["expected_version"], reason=meta.cleaned_data["reason"],
                                      submit="submit" in request.POST)
             except DomainError as exc:
-                _apply_error(exc, entry, meta)
+                apply_error(exc, entry, meta)
             else:
                 messages.success(request, _("%(form)s saved.") % {"form": spec.label})
                 return redirect("crf:form-detail", slug=spec.slug, form_id=form_obj.pk)
@@ -168,7 +168,7 @@ def form_status(request: HttpRequest, slug: str, form_id: int, action: str) -> H
             func(actor=request.user, spec=spec, form=form_obj, version=status_form.cleaned_data["expected_version"],
                  reason=status_form.cleaned_data["reason"])
         except DomainError as exc:
-            _apply_error(exc, status_form)
+            apply_error(exc, status_form)
         else:
             messages.success(request, _("Done."))
             return redirect("crf:form-detail", slug=spec.slug, form_id=form_obj.pk)

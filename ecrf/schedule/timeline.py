@@ -21,35 +21,18 @@ in UTC.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
+from ecrf.core.timeutils import local_midnight_utc, require_aware
+from ecrf.core.timeutils import zone as _zone
 from ecrf.study.protocol import DEFAULT_PROTOCOL, Protocol
 
 
-def _require_aware(name: str, value: datetime) -> datetime:
-    # STYLE.md 8: timezone-aware datetimes only. Returned in UTC because Python subtracts and
-    # compares two datetimes sharing one tzinfo object by wall time, wrong across DST changes.
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(f"{name} must be a timezone-aware datetime, got naive {value!r}.")
-    return value.astimezone(UTC)
-
-
-def _zone(tz: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f"Unknown time zone {tz!r}.") from exc
-
-
-def _local_midnight_utc(day: date, tz: ZoneInfo) -> datetime:
-    # fold=0 picks the first midnight where it repeats, and the transition instant (the first
-    # instant that exists on that date) where midnight is skipped.
-    return datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
 
 
 def _randomization_date(randomized_at: datetime, tz: ZoneInfo) -> date:
-    return _require_aware("randomized_at", randomized_at).astimezone(tz).date()
+    return require_aware("randomized_at", randomized_at).astimezone(tz).date()
 
 
 def study_day(moment: datetime, *, randomized_at: datetime, tz: str) -> int:
@@ -57,7 +40,7 @@ def study_day(moment: datetime, *, randomized_at: datetime, tz: str) -> int:
 
     DESIGN.md "Time": day 1 is the calendar date of randomization in the site's zone. Before it:
     0, -1, ... (see the module docstring)."""
-    moment = _require_aware("moment", moment)
+    moment = require_aware("moment", moment)
     zone = _zone(tz)
     day1 = _randomization_date(randomized_at, zone)
     return (moment.astimezone(zone).date() - day1).days + 1
@@ -76,12 +59,12 @@ def day_bounds(day: int, *, randomized_at: datetime, tz: str) -> tuple[datetime,
     interval is 23 or 25 hours long on daylight-saving change days."""
     zone = _zone(tz)
     local = _randomization_date(randomized_at, zone) + timedelta(days=day - 1)
-    return _local_midnight_utc(local, zone), _local_midnight_utc(local + timedelta(days=1), zone)
+    return local_midnight_utc(local, zone), local_midnight_utc(local + timedelta(days=1), zone)
 
 
 def treatment_end(first_dose_at: datetime, *, protocol: Protocol = DEFAULT_PROTOCOL) -> datetime:
     """The end of treatment: first dose + 15 x 24 elapsed hours (DESIGN.md "Time")."""
-    first = _require_aware("first_dose_at", first_dose_at)
+    first = require_aware("first_dose_at", first_dose_at)
     return first + timedelta(hours=24 * protocol.treatment_days)
 
 
@@ -89,7 +72,7 @@ def _due_times(
     first_dose_at: datetime, *, interval_hours: int, count: int, protocol: Protocol
 ) -> list[datetime]:
     end = treatment_end(first_dose_at, protocol=protocol)
-    first = _require_aware("first_dose_at", first_dose_at)
+    first = require_aware("first_dose_at", first_dose_at)
     times = [first + timedelta(hours=interval_hours * k) for k in range(count)]
     # DESIGN.md "Time": treatment lasts 15 x 24 h, "so at most 45 IV and 8 SC doses": a dose is
     # scheduled only if it falls before the end of treatment, whatever the configured count.
@@ -147,7 +130,7 @@ def within_sepsis_window(
     deviation. A moment *before* onset is not within the window (the participant did not yet
     meet Sepsis-3), so it returns False."""
     # Elapsed time: both in UTC, so a DST change between them does not distort the difference.
-    elapsed = _require_aware("moment", moment) - _require_aware("sepsis3_at", sepsis3_at)
+    elapsed = require_aware("moment", moment) - require_aware("sepsis3_at", sepsis3_at)
     return timedelta(0) <= elapsed <= timedelta(hours=protocol.sepsis_window_hours)
 
 

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 
 from ecrf.accounts.roles import SITE_ENTRY_ROLES, Role, user_roles
 from ecrf.accounts.selectors import member_site_ids
+from ecrf.crf.views import apply_error as _apply_error
 from ecrf.core.errors import DomainError, forbidden
 from ecrf.crf import services as crf_services
 from ecrf.crf.panels import panels_for
@@ -73,18 +74,6 @@ def _screening_data(entry: forms.ModelForm, protocol: Any) -> dict[str, Any]:
 def _initial_extra(screening: Screening | None) -> dict[str, Any]:
     return {f"extra_{k}": v for k, v in ((screening.extra_exclusions or {}) if screening else {}).items()}
 
-
-def _apply_error(error: DomainError, *forms_: forms.Form) -> None:
-    placed = False
-    for name, msgs in error.fields.items():
-        for f in forms_:
-            if name in f.fields:
-                for msg in msgs:
-                    f.add_error(name, msg)
-                placed = True
-                break
-    if not placed:
-        forms_[0].add_error(None, error.message)
 
 
 class ChangeMeta(forms.Form):
