@@ -22,8 +22,7 @@ from ecrf.audit.services import event_record
 from ecrf.core.errors import DomainError, ErrorCode, invalid, not_found
 from ecrf.crf.guard import assert_writable
 from ecrf.crf.models import EntryStatus
-from ecrf.notifications.models import Notification
-from ecrf.notifications.services import notify
+from ecrf.notifications.services import Outbox, notify, notify_many
 from ecrf.study.services import current_protocol, current_study
 from safety import clocks as clockmath
 from safety import links
@@ -578,28 +577,6 @@ def _message(clock: Clock, threshold: Threshold, tz: Any) -> tuple[str, str]:
     return subject[:200], body
 
 
-_NOTIFICATION_COLUMNS = ("recipient_id", "kind", "source", "threshold", "subject", "body", "link", "created_at", "state",
-                         "attempts", "last_error")
-
-
-def _outbox_insert(rows: list[tuple]) -> None:
-    """Write the outbox rows in one statement; an existing (source, recipient, kind, threshold)
-    is skipped (ON CONFLICT DO NOTHING), so overlapping or repeated runs never duplicate."""
-    if not rows:
-        return
-    if connection.vendor == "postgresql":
-        table = Notification._meta.db_table
-        types = ("bigint[]", "text[]", "text[]", "text[]", "text[]", "text[]", "text[]", "timestamptz[]", "text[]", "int[]", "text[]")
-        columns = list(zip(*rows, strict=True))
-        select = ", ".join(f"%s::{t}" for t in types)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f'INSERT INTO "{table}" ({", ".join(_NOTIFICATION_COLUMNS)}) SELECT * FROM unnest({select}) '
-                "ON CONFLICT DO NOTHING", [list(c) for c in columns])
-        return
-    Notification.objects.bulk_create([Notification(**dict(zip(_NOTIFICATION_COLUMNS, r, strict=True))) for r in rows], ignore_conflicts=True)
-
-
 @transaction.atomic
 def clocks_evaluate(*, now: dt.datetime | None = None) -> dict[str, int]:
     """The clock job: notify each clock that has become due soon or overdue, once per clock and
@@ -622,8 +599,7 @@ def clocks_evaluate(*, now: dt.datetime | None = None) -> dict[str, int]:
     who = _recipients()
     tz = ZoneInfo(current_protocol().sponsor_time_zone)
     link = reverse("safety:clock-board")
-    now_written = timezone.now()
-    rows: list[tuple] = []
+    rows: list[Outbox] = []
     soon_ids: list[int] = []
     overdue_ids: list[int] = []
     for clock in clocks:
@@ -643,9 +619,8 @@ def clocks_evaluate(*, now: dt.datetime | None = None) -> dict[str, int]:
                 users = who["safety"] | who["site"].get(clock.adverse_event.participant.site_id, set())
                 if threshold == Threshold.OVERDUE:
                     users |= who["leads"] | ({who["contact"]} if who["contact"] else set())
-            rows.extend((uid, NOTIFICATION_KIND, source, threshold.value, subject, body, link, now_written, "pending", 0, "")
-                        for uid in sorted(users))
-    _outbox_insert(rows)
+            rows.extend(Outbox(uid, NOTIFICATION_KIND, source, threshold.value, subject, body, link) for uid in sorted(users))
+    notify_many(rows)
     if soon_ids:
         Clock.objects.filter(pk__in=soon_ids).update(due_soon_notified_at=now)
     if overdue_ids:
@@ -654,8 +629,4 @@ def clocks_evaluate(*, now: dt.datetime | None = None) -> dict[str, int]:
         Clock.objects.filter(pk__in=overdue_ids).update(overdue_notified_at=now)
         if sae_overdue:
             Clock.objects.filter(pk__in=sae_overdue).update(escalation=f"{now.isoformat()}: escalated to {who['escalation']}")
-    if rows:
-        from ecrf.notifications.tasks import deliver_pending
-
-        transaction.on_commit(lambda: deliver_pending.delay())
     return {"clocks": len(clocks), "notifications": len(rows)}

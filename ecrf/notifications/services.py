@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from ecrf.notifications.models import DeliveryState, Notification
@@ -16,26 +16,60 @@ from ecrf.notifications.models import DeliveryState, Notification
 SENDING_LEASE = dt.timedelta(minutes=5)
 
 
+class Outbox(NamedTuple):
+    """One outbox entry: notify ``recipient_id`` of ``kind`` caused by ``source`` (at ``threshold``)."""
+
+    recipient_id: int
+    kind: str
+    source: str
+    threshold: str
+    subject: str
+    body: str = ""
+    link: str = ""
+
+
+_COLUMNS = ("recipient_id", "kind", "source", "threshold", "subject", "body", "link", "created_at", "state", "attempts",
+            "last_error")
+_PG_TYPES = ("bigint[]", "text[]", "text[]", "text[]", "text[]", "text[]", "text[]", "timestamptz[]", "text[]", "int[]",
+             "text[]")
+
+
+def notify_many(entries: Iterable[Outbox]) -> int:
+    """Queue many notifications in one statement; an entry whose (source, recipient, kind,
+    threshold) exists already is skipped, so repeated or overlapping producers never duplicate.
+
+    Call inside the transaction of the causing event: the rows commit with it, and delivery is
+    enqueued only on commit (a rolled-back event notifies nobody). Returns the entries offered.
+    """
+    now = timezone.now()
+    rows = [(e.recipient_id, e.kind, e.source, e.threshold, e.subject[:200], e.body, e.link, now, DeliveryState.PENDING.value, 0, "")
+            for e in dict.fromkeys(entries)]
+    if not rows:
+        return 0
+    if connection.vendor == "postgresql":
+        # One INSERT ... SELECT unnest(...) whatever the number of rows (the clock job writes
+        # tens of thousands at once); ON CONFLICT DO NOTHING is the unique key's idempotence.
+        table = Notification._meta.db_table
+        select = ", ".join(f"%s::{t}" for t in _PG_TYPES)
+        with connection.cursor() as cursor:
+            cursor.execute(f'INSERT INTO "{table}" ({", ".join(_COLUMNS)}) SELECT * FROM unnest({select}) ON CONFLICT DO NOTHING',
+                           [list(column) for column in zip(*rows, strict=True)])
+    else:
+        Notification.objects.bulk_create([Notification(**dict(zip(_COLUMNS, row, strict=True))) for row in rows],
+                                         ignore_conflicts=True)
+    from ecrf.notifications.tasks import deliver_pending
+
+    # robust: a broker hiccup must not fail the committed event; the periodic sweep delivers it.
+    transaction.on_commit(lambda: deliver_pending.delay(), robust=True)
+    return len(rows)
+
+
 def notify(*, recipients: Iterable[Any], kind: str, source: str, subject: str, body: str = "",
            threshold: str = "", link: str = "") -> list[Notification]:
-    """Queue one notification per recipient; an entry produced again is not duplicated.
-
-    Call inside the transaction of the event: the rows commit with it, and delivery is
-    enqueued only on commit (a rolled-back event notifies nobody).
-    """
-    created: list[Notification] = []
-    for user in {u.pk: u for u in recipients if u is not None}.values():
-        rows = Notification.objects.bulk_create(
-            [Notification(recipient=user, kind=kind, source=source, threshold=threshold, subject=subject[:200], body=body, link=link)],
-            ignore_conflicts=True,
-        )
-        created.extend(rows)
-    if created:
-        from ecrf.notifications.tasks import deliver_pending
-
-        # robust: a broker hiccup must not fail the committed event; the periodic sweep delivers it.
-        transaction.on_commit(lambda: deliver_pending.delay(), robust=True)
-    return created
+    """Queue one notification per recipient (see ``notify_many``); returns their outbox rows."""
+    users = {u.pk: u for u in recipients if u is not None}
+    notify_many(Outbox(pk, kind, source, threshold, subject, body, link) for pk in users)
+    return list(Notification.objects.filter(source=source, kind=kind, threshold=threshold, recipient_id__in=users))
 
 
 def _claim(pk: int) -> Notification | None:
