@@ -49,6 +49,28 @@ def append_to_chain(instance: models.Model) -> None:
         head.save(update_fields=["last_hash", "last_pk"])
 
 
+def append_many_to_chain(model: type[models.Model], records: list[models.Model], *, batch_size: int = 1000) -> None:
+    """Insert ``records`` (unsaved rows of one audit ``model``) as the next links of its chain,
+    in one bulk insert under one lock of the chain head: for bulk derivations (thousands of
+    history rows), linked exactly as ``append_to_chain`` links one row."""
+    if not records:
+        return
+    table = model._meta.db_table
+    with transaction.atomic():
+        ChainHead.objects.get_or_create(table=table)
+        head = ChainHead.objects.select_for_update().get(table=table)
+        prev = head.last_hash
+        for record in records:
+            record.prev_hash = prev
+            record.row_hash = row_digest(prev, table, chain_content(record))
+            prev = record.row_hash
+        model.objects.bulk_create(records, batch_size=batch_size)
+        head.last_hash = prev
+        head.last_pk = records[-1].pk if records[-1].pk is not None else (
+            model.objects.order_by("-pk").values_list("pk", flat=True).first())
+        head.save(update_fields=["last_hash", "last_pk"])
+
+
 class ChainedRecord(models.Model):
     """Abstract base of every append-only audit row: insert once, never update or delete."""
 

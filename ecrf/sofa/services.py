@@ -16,8 +16,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from ecrf.audit.chain import row_digest
-from ecrf.audit.models import ChainHead, chain_content
+from ecrf.audit.models import append_many_to_chain
 from ecrf.crf.guard import assert_writable
 from ecrf.crf.models import Participant
 from ecrf.sofa import derivation
@@ -307,23 +306,10 @@ def _bulk_update(rows: list[SofaEndpoint]) -> None:
 
 
 def _bulk_history(rows: list[SofaEndpoint], *, history_type: str, when: Any) -> None:
-    """History rows for a bulk write, linked into the table's hash chain exactly as
-    ``ecrf.audit.models.append_to_chain`` links one row, under one lock of the chain head."""
+    """History rows for a bulk write, linked into the table's hash chain."""
     model = SofaEndpoint.history.model
-    table = model._meta.db_table
     records = [model(history_date=when, history_user=None, history_change_reason=row._change_reason,
                      history_type=history_type,
                      **{f.attname: getattr(row, f.attname) for f in model.tracked_fields})
                for row in rows]
-    ChainHead.objects.get_or_create(table=table)
-    head = ChainHead.objects.select_for_update().get(table=table)
-    prev = head.last_hash
-    for record in records:
-        record.prev_hash = prev
-        record.row_hash = row_digest(prev, table, chain_content(record))
-        prev = record.row_hash
-    model.objects.bulk_create(records, batch_size=1000)
-    head.last_hash = prev
-    head.last_pk = records[-1].pk if records[-1].pk is not None else model.objects.order_by("-pk").values_list(
-        "pk", flat=True).first()
-    head.save(update_fields=["last_hash", "last_pk"])
+    append_many_to_chain(model, records)
