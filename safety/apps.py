@@ -8,7 +8,5 @@ class SafetyConfig(AppConfig):
     verbose_name = _("Safety")
 
     def ready(self) -> None:
-        from safety import home, signals, specs  # noqa: F401  (registers the AE form and home tasks)
-
-        signals.connect()
+        from safety import home, listeners, specs  # noqa: F401  (the AE form, its listeners, home tasks)
 

@@ -114,7 +114,7 @@ def _close_clocks(clocks: Any, actor: Any, reason: str) -> None:
             _save(clock, actor, reason)
 
 
-# --- the AE's consequences (called from the AE form's after_write, inside its transaction) ----
+# --- the AE's consequences (its write listener, inside the form's transaction) ------------------
 
 
 def adverse_event_changed(*, ae: AdverseEvent, actor: Any) -> None:

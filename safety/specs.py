@@ -159,12 +159,6 @@ def treatment_emergent(onset: Any, first_dose: Any, tz: str, window_days: int) -
     return first <= onset <= first + timedelta(days=window_days)
 
 
-def after_write_ae(ae: AdverseEvent, actor: Any) -> None:
-    from safety.services import adverse_event_changed
-
-    adverse_event_changed(ae=ae, actor=actor)
-
-
 AE_SPEC = register(
     FormSpec(
         key="safety.adverse_event",
@@ -176,7 +170,6 @@ AE_SPEC = register(
         one_per=None,
         validate=validate_ae,
         derive=derive_ae,
-        after_write=after_write_ae,
     )
 )
 

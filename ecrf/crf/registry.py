@@ -13,7 +13,6 @@ if TYPE_CHECKING:
     from ecrf.crf.models import CRF
 
 Validator = Callable[["CRF"], dict[str, str]]
-Hook = Callable[["CRF", Any], None]
 
 
 @dataclass(frozen=True)
@@ -34,7 +33,6 @@ class FormSpec:
     requires_randomized: bool = False
     validate: Validator | None = None  # cross-field and domain rules -> {field: message}
     derive: Callable[[CRF], None] | None = None  # sets derived fields from raw values
-    after_write: Hook | None = None  # inside the transaction (use on_commit for tasks)
     # Optional: reshape the API's JSON of one form (e.g. group derived fields into an object).
     representation: Callable[["CRF", dict[str, Any]], dict[str, Any]] | None = None  # noqa: UP037
     extra: dict[str, Any] = field(default_factory=dict)

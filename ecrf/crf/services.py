@@ -19,6 +19,7 @@ from ecrf.accounts.selectors import member_site_ids
 from ecrf.core.errors import DomainError, ErrorCode, invalid
 from ecrf.core.validation import full_clean_or_400
 from ecrf.crf.guard import assert_writable
+from ecrf.crf.listeners import PARTICIPANT_CREATED, PARTICIPANT_RANDOMIZED, Write, WriteAction, written
 from ecrf.crf.models import CRF, EntryStatus, Participant
 from ecrf.crf.registry import FormSpec
 from ecrf.crf.selectors import participant_get
@@ -76,7 +77,7 @@ def _validate(spec: FormSpec, form: CRF) -> None:
                               fields={(spec.one_per[0] if spec.one_per else "participant"): "Already recorded."})
 
 
-def _save(spec: FormSpec, form: CRF, *, actor: Any, reason: str) -> CRF:
+def _save(spec: FormSpec, form: CRF, *, actor: Any, reason: str, action: WriteAction) -> CRF:
     now = timezone.now()
     form.updated_at = now
     form.updated_by = actor if getattr(actor, "is_authenticated", False) else None
@@ -87,8 +88,9 @@ def _save(spec: FormSpec, form: CRF, *, actor: Any, reason: str) -> CRF:
             form.save()
     except IntegrityError as exc:
         raise DomainError(ErrorCode.INVALID, f"This {spec.label} entry conflicts with one already recorded.") from exc
-    if spec.after_write is not None:
-        spec.after_write(form, actor)
+    # The consequences of this write (re-derivations, system deviations, safety follow-through,
+    # edit checks) run here, in this transaction: see ecrf.crf.listeners.
+    written(Write(key=spec.key, instance=form, actor=actor, action=action))
     return form
 
 
@@ -127,7 +129,8 @@ def form_create(*, actor: Any, spec: FormSpec, participant: Participant, data: d
         form.status = EntryStatus.SUBMITTED
         form.submitted_at = timezone.now()
     _validate(spec, form)
-    return _save(spec, form, actor=actor, reason="Created and submitted" if submit else "Created")
+    return _save(spec, form, actor=actor, reason="Created and submitted" if submit else "Created",
+                 action=WriteAction.SUBMITTED if submit else WriteAction.CREATED)
 
 
 @transaction.atomic
@@ -150,7 +153,8 @@ def form_update(*, actor: Any, spec: FormSpec, form: CRF, data: dict[str, Any], 
         current.submitted_at = current.submitted_at or timezone.now()
     _validate(spec, current)
     current.version += 1
-    return _save(spec, current, actor=actor, reason=reason or ("Submitted" if becomes_submitted else "Draft updated"))
+    return _save(spec, current, actor=actor, reason=reason or ("Submitted" if becomes_submitted else "Draft updated"),
+                 action=WriteAction.SUBMITTED if becomes_submitted else WriteAction.UPDATED)
 
 
 @transaction.atomic
@@ -171,7 +175,8 @@ def _set_status(*, actor: Any, spec: FormSpec, form: CRF, version: int | None, r
     current.status = status
     current.status_reason = reason
     current.version += 1
-    return _save(spec, current, actor=actor, reason=reason)
+    action = WriteAction.RETRACTED if status == EntryStatus.RETRACTED else WriteAction.NOT_DONE
+    return _save(spec, current, actor=actor, reason=reason, action=action)
 
 
 @transaction.atomic
@@ -210,6 +215,8 @@ def participant_create(*, actor: Any, site: Any, screening_number: str, reason: 
     participant._history_user = participant.created_by
     participant._change_reason = reason
     participant.save()
+    written(Write(key=PARTICIPANT_CREATED, instance=participant, actor=participant.created_by,
+                  action=WriteAction.CREATED))
     return participant
 
 
@@ -227,6 +234,8 @@ def participant_mark_randomized(*, participant: Participant, subject_id: str, ra
     locked._history_user = actor if getattr(actor, "is_authenticated", False) else None
     locked._change_reason = "Randomized"
     locked.save()
+    written(Write(key=PARTICIPANT_RANDOMIZED, instance=locked, actor=locked._history_user,
+                  action=WriteAction.RANDOMIZED))
     return locked
 
 

@@ -8,4 +8,4 @@ class DosingConfig(AppConfig):
     verbose_name = _("Dosing")
 
     def ready(self) -> None:
-        from ecrf.dosing import specs  # noqa: F401  (registers the forms)
+        from ecrf.dosing import listeners, specs  # noqa: F401  (registers the forms and listeners)

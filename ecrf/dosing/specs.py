@@ -16,17 +16,13 @@ from django.utils import timezone
 
 from ecrf.crf.models import EntryStatus
 from ecrf.crf.registry import FormSpec, register
-from ecrf.deviations.models import DeviationCategory, Impact
-from ecrf.deviations.services import deviation_raise_system
 from ecrf.dosing.models import (
-    MISSED_DOSE_REASONS,
     Administration,
     Discontinuation,
     DiscontinuationReason,
     NotGivenReason,
     Route,
 )
-from ecrf.dosing.services import missed_dose_raise
 from ecrf.dosing.selectors import discontinuations_for, discontinued_on, schedule_anchor
 from ecrf.outcomes.selectors import death_for
 from ecrf.schedule import adapters, timeline
@@ -111,31 +107,6 @@ def _derive_administration(form: Administration) -> None:
     form.study_day = day_of_moment(form.participant, form.started_at) if form.started_at else None
 
 
-def _after_administration(form: Administration, actor: Any) -> None:
-    """System rules the administration log can see (issue 5 item 6)."""
-    if form.status == EntryStatus.RETRACTED:
-        return
-    p = form.participant
-    protocol = current_protocol()
-    if form.given and form.started_at is not None:
-        first = schedule_anchor(p, exclude_pk=form.pk)
-        if first is None or form.started_at <= first:
-            sepsis3_at = adapters.sepsis3_at_for(p)
-            if sepsis3_at is not None and not timeline.within_sepsis_window(sepsis3_at, form.started_at, protocol=protocol):
-                hours = (form.started_at - sepsis3_at).total_seconds() / 3600
-                deviation_raise_system(
-                    participant=p, rule_code="late_first_dose", category=DeviationCategory.LATE_FIRST_DOSE,
-                    description=(f"First dose of study drug given {hours:.1f} h after Sepsis-3 onset "
-                                 f"(limit {protocol.sepsis_window_hours} h)."),
-                    occurred_on=timezone.localtime(form.started_at, timezone=_zone(p)).date(), impact=Impact.MAJOR)
-    if not form.given and form.reason_not_given in MISSED_DOSE_REASONS:
-        label = ROUTE_LABEL.get(form.route, "study drug")
-        anchor = schedule_anchor(p) or p.randomized_at
-        due = due_times(form.route, anchor, protocol)[form.dose_number - 1]
-        missed_dose_raise(participant=p, route=form.route, dose_number=form.dose_number, due=due,
-                          description=f"{label} dose {form.dose_number} not given ({form.get_reason_not_given_display()}).")
-
-
 def _validate_discontinuation(form: Discontinuation) -> dict[str, str]:
     p = form.participant
     protocol = current_protocol()
@@ -167,7 +138,6 @@ ADMINISTRATION = register(FormSpec(
     requires_randomized=True,
     validate=_validate_administration,
     derive=_derive_administration,
-    after_write=_after_administration,
     extra={"schedule_slots": "ecrf.dosing.schedule.administration_slots"},
 ))
 DISCONTINUATION = register(FormSpec(

@@ -8,4 +8,4 @@ class ScreeningConfig(AppConfig):
     verbose_name = _("Screening")
 
     def ready(self) -> None:
-        from ecrf.screening import home, panels, specs  # noqa: F401  (forms, participant panel, home tasks)
+        from ecrf.screening import home, listeners, panels, specs  # noqa: F401  (forms, listeners, panel, home tasks)

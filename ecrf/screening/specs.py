@@ -85,11 +85,6 @@ def _rescreen_problems(form: Screening, earlier: Participant) -> dict[str, str]:
     return {}
 
 
-def _after_screening(form: Screening, actor: Any) -> None:
-    if form.phenotype_fixed_at is not None:
-        services.check_post_randomization_correction(screening=form, actor=actor, cause="screening form")
-
-
 SCREENING_FIELDS = (
     "sepsis3_at", "admission_route", "sofa_score_or_rise", "age", "sex", "infection_source", "covid19",
     "neutrophils_per_mm3", "corticosteroid_mg_per_day", *EXCLUSION_COLUMNS.values(), "extra_exclusions",
@@ -106,7 +101,6 @@ SCREENING = register(FormSpec(
     one_per=(),
     validate=_validate_screening,
     derive=services.derive_screening,
-    after_write=_after_screening,
 ))
 
 
@@ -140,10 +134,6 @@ def _validate_consent(form: Consent) -> dict[str, str]:
     return errors
 
 
-def _after_consent(form: Consent, actor: Any) -> None:
-    services.screening_reassess(participant=form.participant, actor=actor, cause="consent")
-
-
 CONSENT = register(FormSpec(
     key="screening.consent",
     model=Consent,
@@ -154,7 +144,6 @@ CONSENT = register(FormSpec(
     label="Consent",
     one_per=(),
     validate=_validate_consent,
-    after_write=_after_consent,
 ))
 
 
@@ -211,10 +200,6 @@ def validate_lab_values(form: CentralLabResult) -> dict[str, str]:
     return errors
 
 
-def _after_lab(form: CentralLabResult, actor: Any) -> None:
-    services.screening_reassess(participant=form.participant, actor=actor, cause="central-lab result")
-
-
 LAB_READ_ROLES = CASEBOOK_READ_ROLES | {Role.LAB}
 CENTRAL_LAB = register(FormSpec(
     key="screening.central_lab",
@@ -228,5 +213,4 @@ CENTRAL_LAB = register(FormSpec(
     read_roles=LAB_READ_ROLES,
     one_per=(),
     validate=validate_lab_values,
-    after_write=_after_lab,
 ))

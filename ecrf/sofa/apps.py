@@ -8,4 +8,4 @@ class SofaConfig(AppConfig):
     verbose_name = _("SOFA")
 
     def ready(self) -> None:
-        from ecrf.sofa import panels, signals, specs  # noqa: F401  (registers the form, panels, hooks)
+        from ecrf.sofa import listeners, panels, specs  # noqa: F401  (registers the form, panels, listeners)

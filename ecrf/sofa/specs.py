@@ -20,13 +20,6 @@ def _validate(form: SofaDay) -> dict[str, str]:
     return derivation.day_errors(form, current_protocol().sofa_days)
 
 
-def _after_write(form: SofaDay, actor: Any) -> None:
-    from ecrf.sofa import services
-
-    services.sofa_days_rescore_after(form=form, actor=actor)
-    services.endpoints_schedule(participant_id=form.participant_id)
-
-
 def _text(value: Any) -> Any:
     # Decimals as strings, like every other decimal of the API (no float rounding).
     return None if value is None else str(value)
@@ -55,7 +48,6 @@ SOFA_DAY = register(
         requires_randomized=True,
         validate=_validate,
         derive=_derive,
-        after_write=_after_write,
         representation=_representation,
         extra={"detail_template": "sofa/score_summary.html"},
     )
