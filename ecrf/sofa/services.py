@@ -175,18 +175,32 @@ def _result_fields(result: SofaEndpoints) -> dict[str, Any]:
     }
 
 
+def _days_cause(days: list[str], what: str) -> list[str]:
+    if not days:
+        return []
+    if len(days) == 1:
+        return [f"SOFA day {days[0]} {what}"]
+    return [f"SOFA days {', '.join(days)} {what}"]
+
+
+def _fit_reason(reason: str) -> str:
+    """The history's reason column is bounded: a long list of causes is shortened, never refused
+    (a derivation must not fail because many inputs changed at once)."""
+    limit = SofaEndpoint.history.model._meta.get_field("history_change_reason").max_length or len(reason)
+    return reason if len(reason) <= limit else reason[:limit - 1] + "…"
+
+
 def _describe_change(old: dict[str, Any] | None, new: dict[str, Any]) -> str:
     if old is None:
         return "Derived"
-    causes: list[str] = []
     old_sofa, new_sofa = old.get("sofa", {}), new["sofa"]
-    for day in sorted(set(old_sofa) | set(new_sofa), key=int):
-        if day not in new_sofa:
-            causes.append(f"SOFA day {day} withdrawn")
-        elif day not in old_sofa:
-            causes.append(f"SOFA day {day} recorded")
-        elif old_sofa[day] != new_sofa[day]:
-            causes.append(f"SOFA day {day} changed")
+    all_days = sorted(set(old_sofa) | set(new_sofa), key=int)
+    causes: list[str] = [
+        *_days_cause([d for d in all_days if d not in new_sofa], "withdrawn"),
+        *_days_cause([d for d in all_days if d not in old_sofa], "recorded"),
+        *_days_cause([d for d in all_days if d in old_sofa and d in new_sofa and old_sofa[d] != new_sofa[d]],
+                     "changed"),
+    ]
     if old.get("death_day") != new["death_day"]:
         causes.append("day of death changed" if new["death_day"] is not None and old.get("death_day") is not None
                       else ("death recorded" if new["death_day"] is not None else "death withdrawn"))
@@ -194,7 +208,7 @@ def _describe_change(old: dict[str, Any] | None, new: dict[str, Any]) -> str:
         causes.append("first dose changed")
     if old.get("rules") != new["rules"] or old.get("protocol") != new["protocol"]:
         causes.append("derivation rules changed")
-    return "Re-derived: " + ("; ".join(causes) if causes else "inputs changed")
+    return _fit_reason("Re-derived: " + ("; ".join(causes) if causes else "inputs changed"))
 
 
 def _derive(inputs: EndpointInputs, protocol: Protocol) -> tuple[dict[str, Any], dict[str, Any], str]:
@@ -293,7 +307,7 @@ def _rederive_batch(chunk: list[int], protocol: Protocol, reason: str | None) ->
         row = existing.get(pid)
         if row is not None and row.inputs_digest == digest and row.rules_version == ENDPOINT_RULES_VERSION:
             continue
-        why = reason or _describe_change(row.inputs if row else None, data)
+        why = _fit_reason(reason) if reason else _describe_change(row.inputs if row else None, data)
         target = row or SofaEndpoint(participant_id=pid)
         for name, value in fields.items():
             setattr(target, name, value)
