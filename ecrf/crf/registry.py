@@ -4,7 +4,7 @@ API endpoint, pages, admin and history (so each CRF is declared once, never copi
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ecrf.accounts.roles import CASEBOOK_READ_ROLES, SITE_ENTRY_ROLES, Role
@@ -13,6 +13,9 @@ if TYPE_CHECKING:
     from ecrf.crf.models import CRF
 
 Validator = Callable[["CRF"], dict[str, str]]
+# ``(ctx: ScheduleContext, visit: VisitDef, spec: FormSpec) -> list[Slot]`` (ecrf.schedule.engine;
+# typed loosely here because the registry sits below the schedule app).
+SlotExpander = Callable[[Any, Any, "FormSpec"], list[Any]]
 
 
 @dataclass(frozen=True)
@@ -35,7 +38,13 @@ class FormSpec:
     derive: Callable[[CRF], None] | None = None  # sets derived fields from raw values
     # Optional: reshape the API's JSON of one form (e.g. group derived fields into an object).
     representation: Callable[["CRF", dict[str, Any]], dict[str, Any]] | None = None  # noqa: UP037
-    extra: dict[str, Any] = field(default_factory=dict)
+    # The form's place in the schedule (ecrf.schedule.engine): the integer study-day field that
+    # matches an entry to its visit, or, for a form with several slots per visit (the dosing app's
+    # IV and SC doses of a day), the function that expands a visit into its slots.
+    schedule_day_field: str = "day"
+    schedule_slots: SlotExpander | None = None
+    # Optional: a template included on the form's page above its fields (e.g. the SOFA score).
+    detail_template: str | None = None
 
     @property
     def api_basename(self) -> str:

@@ -4,6 +4,33 @@ Each one: checks the actor's authority and site scope, locks the row, compares t
 the writer read (409 if stale), passes the write guard (409 under a freeze or lock), demands a
 reason once the form has been submitted, validates and derives on the server, and saves with
 the user and reason in the hash-chained history, all in one transaction.
+
+Lock order. Every write path of a participant's data takes its row locks in one order, so that
+two transactions never wait for each other in a cycle (a deadlock on PostgreSQL):
+
+1. the participant row (``SELECT ... FOR UPDATE`` on ``crf_participant``), before anything else:
+   ``form_create``, ``form_update`` / ``form_submit``, ``form_retract``, ``form_mark_not_done``
+   (``_lock_participant``); randomization and emergency unblinding lock it first in their own
+   transaction, then call ``participant_mark_randomized`` / ``participant_flag_unblinded``, which
+   lock it again (a no-op); the SOFA endpoint derivation, single and bulk (in pk order);
+2. the form row being written (``_locked``, ``FOR UPDATE OF`` that row only: a join lock would
+   also lock the participant row from the form's side);
+3. the rows the write's listeners change (``ecrf.crf.listeners``), each kind in a fixed order:
+   the participant's later SOFA days in (day, pk) order (re-scoring), the screening form
+   (re-assessment after a consent or central-lab write), the participant's adverse events in pk
+   order (re-check against a Death form), an AE's SAE reports by sequence and clocks by pk, the
+   SOFA endpoint row (at randomization; otherwise re-derived by a task after the commit);
+   consent decisions outside the form services (``ecrf.screening.services``) lock the
+   participant, then the consent, then re-assess the screening;
+4. randomization and emergency unblinding only, after the participant: the site row (locked
+   with the participant by a join), then the stratum and the site's subject counter;
+5. last, taken by each history insert and held to the commit: the audit chain head of that
+   history table (``ecrf.audit.models.append_to_chain``).
+
+Because the participant row comes first, concurrent writes of one participant's forms (two SOFA
+days, an administration, a death, an AE) run one after the other, and the locks of level 3 are
+taken by one of them at a time. A path that locks rows of level 2 or 3 without the participant
+must never take the participant row after them.
 """
 
 from __future__ import annotations
@@ -94,8 +121,16 @@ def _save(spec: FormSpec, form: CRF, *, actor: Any, reason: str, action: WriteAc
     return form
 
 
+def _lock_participant(participant_id: int) -> Participant:
+    """Level 1 of the lock order (module docstring): the participant row, before any form row."""
+    return Participant.objects.select_for_update().get(pk=participant_id)
+
+
 def _locked(spec: FormSpec, form: CRF, version: int | None) -> CRF:
-    current = spec.model.objects.select_for_update().select_related("participant").get(pk=form.pk)
+    """Lock the participant row, then the form row (the lock order), and check the version."""
+    participant = _lock_participant(form.participant_id)
+    current = spec.model.objects.select_for_update(of=("self",)).get(pk=form.pk)
+    current.participant = participant
     if version is None:
         raise invalid("Send the version you read, so that concurrent changes are detected.", version="Required.")
     if int(version) != current.version:
@@ -118,7 +153,7 @@ def _reason_if_submitted(form: CRF, reason: str | None) -> str:
 def form_create(*, actor: Any, spec: FormSpec, participant: Participant, data: dict[str, Any],
                 submit: bool = False) -> CRF:
     _authorize(actor, spec, participant)
-    participant = Participant.objects.select_for_update().get(pk=participant.pk)
+    participant = _lock_participant(participant.pk)
     assert_writable(participant=participant)
     if spec.requires_randomized and not participant.is_randomized:
         raise DomainError(ErrorCode.STATE_CONFLICT, f"{spec.label} forms are recorded only after randomization.")

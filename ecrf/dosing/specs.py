@@ -23,6 +23,7 @@ from ecrf.dosing.models import (
     NotGivenReason,
     Route,
 )
+from ecrf.dosing.schedule import administration_slots
 from ecrf.dosing.selectors import discontinuations_for, discontinued_on, schedule_anchor
 from ecrf.outcomes.selectors import death_for
 from ecrf.schedule import adapters, timeline
@@ -138,7 +139,7 @@ ADMINISTRATION = register(FormSpec(
     requires_randomized=True,
     validate=_validate_administration,
     derive=_derive_administration,
-    extra={"schedule_slots": "ecrf.dosing.schedule.administration_slots"},
+    schedule_slots=administration_slots,
 ))
 DISCONTINUATION = register(FormSpec(
     key="dosing.discontinuation",

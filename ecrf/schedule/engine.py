@@ -9,11 +9,11 @@ How another app declares its form's place in the schedule (no change here is nee
    so a form appears in the casebook grid as soon as its app registers its spec.
 3. Say how an entry is matched to its visit:
    - a form entered once per visit has an integer study-day field, ``day`` by default (another
-     name with ``FormSpec.extra["schedule_day_field"]``); an entry with ``day == n`` fills the
+     name with ``FormSpec.schedule_day_field``); an entry with ``day == n`` fills the
      slot of the day-n visit (``one_per=("day",)`` keeps it unique);
    - a form entered once per participant (``one_per=()``, e.g. end of study) fills its one slot;
-   - a form with several slots per visit gives ``FormSpec.extra["schedule_slots"]``: a callable
-     or dotted path ``(ctx: ScheduleContext, visit: VisitDef, spec: FormSpec) -> list[Slot]``
+   - a form with several slots per visit gives ``FormSpec.schedule_slots``: a callable
+     ``(ctx: ScheduleContext, visit: VisitDef, spec: FormSpec) -> list[Slot]``
      (the dosing app expands each treatment day into that day's IV and SC dose slots).
 4. Display states that later apps add (queried, verified, signed) come from functions
    registered with ``register_state_provider``; freeze and lock come from the write guard's scopes.
@@ -27,7 +27,6 @@ no administrations of that route. An entry that exists is always shown with its 
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -116,11 +115,7 @@ SlotExpander = Callable[[ScheduleContext, VisitDef, FormSpec], list[Slot]]
 
 
 def _expander(spec: FormSpec) -> SlotExpander | None:
-    target = spec.extra.get("schedule_slots")
-    if target is None or callable(target):
-        return target
-    module, _, name = target.rpartition(".")
-    return getattr(importlib.import_module(module), name)
+    return spec.schedule_slots
 
 
 def default_slots(ctx: ScheduleContext, visit: VisitDef, spec: FormSpec, *, last_day: int) -> list[Slot]:
@@ -135,7 +130,7 @@ def default_slots(ctx: ScheduleContext, visit: VisitDef, spec: FormSpec, *, last
     if spec.one_per == ():
         match: tuple[tuple[str, Any], ...] = ()
     else:
-        match = ((spec.extra.get("schedule_day_field", "day"), visit.day),)
+        match = ((spec.schedule_day_field, visit.day),)
     opens = ctx.day_start(visit.day - visit.window_before_days)
     closes = ctx.day_start(visit.day + visit.window_after_days + 1)
     return [Slot(spec.key, spec.key, spec.label, visit.day, match, opens, closes, f"{spec.label} day {visit.day}")]

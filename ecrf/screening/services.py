@@ -328,6 +328,8 @@ def _authorize_consent(actor: Any, consent: Consent) -> None:
 
 
 def _lock_consent(consent: Consent, version: int | None) -> Consent:
+    # The lock order of ecrf.crf.services: the participant row first, then the consent.
+    Participant.objects.select_for_update().filter(pk=consent.participant_id).first()
     current = Consent.objects.select_for_update().select_related("participant").get(pk=consent.pk)
     if version is None:
         raise invalid("Send the version you read, so that concurrent changes are detected.", version="Required.")

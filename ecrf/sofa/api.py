@@ -10,6 +10,7 @@ from rest_framework import serializers, viewsets
 from rest_framework.request import Request
 
 from ecrf.core.errors import forbidden, not_found
+from ecrf.sofa.endpoints import reason_message
 from ecrf.sofa.models import SofaEndpoint
 from ecrf.sofa.selectors import can_read_endpoints, endpoints_for
 
@@ -18,14 +19,23 @@ class SofaEndpointSerializer(serializers.ModelSerializer):
     participant = serializers.IntegerField(source="participant_id")
     subject_id = serializers.CharField(source="participant.subject_id")
     site = serializers.CharField(source="participant.site.code")
+    # Reasons: the stable code (``*_reason``) and its human message.
+    not_evaluable_message = serializers.SerializerMethodField()
+    mitt_message = serializers.SerializerMethodField()
 
     class Meta:
         model = SofaEndpoint
-        fields = ("participant", "subject_id", "site", "evaluable", "not_evaluable_reason", "primary_response",
-                  "responder", "secondary_response", "secondary_responder", "alive_on_day9", "mean_sofa_days_1_9",
-                  "mitt", "counts_as_responder_in_analysis", "filled_series", "inputs", "rules_version",
-                  "derived_at")
+        fields = ("participant", "subject_id", "site", "evaluable", "not_evaluable_reason", "not_evaluable_message",
+                  "primary_response", "responder", "secondary_response", "secondary_responder", "alive_on_day9",
+                  "mean_sofa_days_1_9", "mitt", "mitt_reason", "mitt_message", "counts_as_responder_in_analysis",
+                  "filled_series", "inputs", "rules_version", "derived_at")
         read_only_fields = fields
+
+    def get_not_evaluable_message(self, obj: SofaEndpoint) -> str:
+        return reason_message(obj.not_evaluable_reason)
+
+    def get_mitt_message(self, obj: SofaEndpoint) -> str:
+        return reason_message(obj.mitt_reason)
 
 
 class EndpointFilter(filters.FilterSet):
@@ -40,8 +50,9 @@ class EndpointFilter(filters.FilterSet):
 
 class SofaEndpointViewSet(viewsets.ReadOnlyModelViewSet):
     """Each participant's SOFA endpoints (primary response, responder, days 2-15 response, mean
-    SOFA days 1-9 if alive on day 9, mITT), with the inputs they were derived from. Look up by
-    participant id. Site staff see their sites; monitors their assigned sites; data managers all."""
+    SOFA days 1-9 if alive on day 9, mITT), with the inputs they were derived from. Every
+    randomized participant has one from randomization on; what it lacks is given as a reason
+    code and message (not evaluable, not in the mITT). Look up by participant id. Site staff see their sites; monitors their assigned sites; data managers all."""
 
     serializer_class = SofaEndpointSerializer
     filterset_class = EndpointFilter

@@ -1,6 +1,14 @@
 """The Django side of daily SOFA scoring: a stored form -> ``SofaInputs`` -> the pure scorer
 (``ecrf.sofa.scoring``) -> the derived columns, and the re-scoring of later days whose carried-
-forward components depend on an earlier day (sofa.md "Missing data inside one day's score")."""
+forward components depend on an earlier day (sofa.md "Missing data inside one day's score").
+
+Carry-forward follows the endpoint rule "only submitted forms are data": a missing component is
+carried forward from the last *submitted* earlier day, never from a draft. A draft is still scored
+(provisionally, from the last submitted day) so that the person entering it sees its score, but it
+is no source for other days: a draft's values may still change or be abandoned, and a submitted
+day must not silently depend on them. When a draft is submitted (or a submitted day retracted),
+the write listener re-scores the later days (``ecrf.sofa.services.sofa_days_rescore_after``), so
+they then carry from it."""
 
 from __future__ import annotations
 
@@ -8,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from ecrf.sofa import scoring
-from ecrf.sofa.models import COUNTED_STATUSES, SCORING_VERSION, SofaDay
+from ecrf.sofa.models import OBSERVED_STATUSES, SCORING_VERSION, SofaDay
 from ecrf.study.protocol import DEFAULT_PROTOCOL
 
 INPUT_FIELDS = (
@@ -81,9 +89,10 @@ def apply_score(form: SofaDay, previous: scoring.SofaScore | None) -> None:
 
 
 def previous_score(form: SofaDay) -> scoring.SofaScore | None:
-    """The stored score of the participant's last counted SOFA day before ``form.day``."""
+    """The stored score of the participant's last submitted SOFA day before ``form.day`` (the
+    source of carried-forward components: drafts are no data, see the module docstring)."""
     previous = (SofaDay.objects.filter(participant_id=form.participant_id, day__lt=form.day,
-                                       status__in=COUNTED_STATUSES, total__isnull=False)
+                                       status__in=OBSERVED_STATUSES, total__isnull=False)
                 .exclude(pk=form.pk).order_by("-day").first())
     return stored_score(previous) if previous is not None else None
 
@@ -97,7 +106,8 @@ def derived_snapshot(form: SofaDay) -> tuple[Any, ...]:
 
 def rescore_series(forms: list[SofaDay]) -> list[SofaDay]:
     """Re-score a participant's counted days in day order; return the forms whose derived values
-    changed (sofa.md: later days carry missing components forward from the last observed day)."""
+    changed (sofa.md: later days carry missing components forward from the last observed day,
+    and only a submitted day is observed)."""
     changed: list[SofaDay] = []
     previous: scoring.SofaScore | None = None
     for form in sorted(forms, key=lambda f: f.day):
@@ -105,5 +115,6 @@ def rescore_series(forms: list[SofaDay]) -> list[SofaDay]:
         apply_score(form, previous)
         if derived_snapshot(form) != before:
             changed.append(form)
-        previous = stored_score(form) or previous
+        if form.status in OBSERVED_STATUSES:
+            previous = stored_score(form) or previous
     return changed

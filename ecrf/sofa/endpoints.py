@@ -4,10 +4,23 @@ Primary endpoint (SAP): response = SOFA(day 1) - mean(SOFA days 2..9); a respond
 response > 1.4 (strict). Secondary: the same response over days 2..15, and the mean SOFA over
 days 1..9 among participants alive on day 9.
 
+Only submitted forms are data (trial team's rule, one rule for SOFA days, deaths and doses): a
+draft SOFA form is no observed day, a draft death does not make days count 24, and a draft dose
+does not put the participant in the mITT population. ``observed_sofa`` applies it to SOFA forms;
+the death and dose selectors (``ecrf.outcomes.selectors.death_days``,
+``ecrf.dosing.selectors.first_doses``) read submitted forms only.
+
 Missing days (SAP): from the day of death on, every day counts ``protocol.death_sofa_score``
 (24), the day of death included; any other missing day is filled by the last observed day
-(LOCF). No day-1 form makes the participant not evaluable: nothing is guessed, and in the
-primary analysis such a participant counts as a non-responder.
+(LOCF). Day 1 is the exception to the death rule: its SOFA is the worst of the 24 hours before
+randomization, observed before any death, so a death on day 1 keeps the observed baseline and
+days 2..9 count 24 (response = baseline - 24). No day-1 form makes the participant not
+evaluable: nothing is guessed, and in the primary analysis such a participant counts as a
+non-responder.
+
+Every randomized participant has an endpoint record from randomization on; what it lacks is
+said by a reason: a stable code (stored, exported, filtered on) and its human message
+(``reason_message``).
 
 Arithmetic is exact (``Fraction``): with integer daily scores the response is a multiple of 1/8,
 so 1.375 is not a responder and 1.5 is. Decimal views are exact whenever the value has a finite
@@ -17,7 +30,7 @@ decimal expansion (always for the 8-day primary response); otherwise they are ro
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
@@ -28,7 +41,26 @@ from ecrf.study.protocol import DEFAULT_PROTOCOL, Protocol
 BASELINE_DAY: Final = 1  # trial.md: day 1 is the baseline (worst values of the 24 h before)
 DECIMAL_PLACES: Final = Decimal("0.000001")  # display rounding of non-terminating means only
 
+# The entry status whose forms are data for the derivations (the value of
+# ``ecrf.crf.models.EntryStatus.SUBMITTED``; this module imports no Django).
+DATA_STATUS: Final = "submitted"
+
+# Reason codes: stable (stored, exported, filtered on); the messages may be reworded.
 NOT_EVALUABLE_NO_DAY1_SOFA: Final = "no_day1_sofa"
+NOT_IN_MITT_NO_DOSE: Final = "no_dose"
+REASON_MESSAGES: Final[Mapping[str, str]] = {
+    NOT_EVALUABLE_NO_DAY1_SOFA: "No day-1 SOFA: no submitted baseline SOFA form, so the participant is not "
+                                "evaluable and counts as a non-responder in the primary analysis.",
+    NOT_IN_MITT_NO_DOSE: "No dose of study drug received yet: outside the mITT population until a given "
+                         "dose is submitted.",
+}
+
+
+def reason_message(code: str | None) -> str:
+    """The human message of a reason code ('' for no reason; the code itself if unknown)."""
+    if not code:
+        return ""
+    return REASON_MESSAGES.get(code, code)
 
 FillSource = Literal["observed", "death", "locf", "missing"]
 SOURCE_OBSERVED: Final = "observed"
@@ -36,6 +68,28 @@ SOURCE_DEATH: Final = "death"
 SOURCE_LOCF: Final = "locf"
 # Only when there is no day-1 form: days before the first form stay unfilled (not guessed).
 SOURCE_MISSING: Final = "missing"
+
+
+@dataclass(frozen=True)
+class SofaRecord:
+    """One SOFA form as the derivation sees it: its study day, stored total and entry status."""
+
+    day: int
+    total: int | None
+    status: str
+
+
+def observed_sofa(records: Iterable[SofaRecord]) -> dict[int, int]:
+    """Study day -> total of the observed days: only submitted forms with a score are data (a
+    draft, retracted or "not done" form is no observed day; the gap is filled by LOCF)."""
+    observed: dict[int, int] = {}
+    for record in records:
+        if record.status != DATA_STATUS or record.total is None:
+            continue
+        if record.day in observed:
+            raise ValueError(f"Two submitted SOFA forms for day {record.day}.")
+        observed[record.day] = record.total
+    return observed
 
 
 @dataclass(frozen=True)
@@ -67,6 +121,7 @@ class SofaEndpoints:
     mean_sofa_days_1_9_exact: Fraction | None
     # Analysis population (mITT): randomized and received at least one dose.
     mitt: bool
+    mitt_reason: str | None  # why not in the mITT (NOT_IN_MITT_NO_DOSE), None when in it
     # SAP: in the primary analysis a not-evaluable participant counts as a non-responder; a
     # participant outside the mITT population is not in the analysis and never counts.
     counts_as_responder_in_analysis: bool
@@ -85,14 +140,16 @@ def fill_sofa_series(
     """Days 1..last_day filled by the SAP rules: death first, then observed, then LOCF.
 
     SAP: from the day of death on, every day counts ``death_score``, the day of death included
-    (a form recorded on or after that day is overridden). Any other missing day carries the
-    last observed day forward. Days before the first form stay 'missing' (never guessed); with
-    a day-1 form there are none.
+    (a form recorded on or after that day is overridden), except the baseline: day 1's SOFA is
+    the worst of the 24 hours before randomization, observed before any death, so it is kept
+    (a death on day 1 makes days 2.. count 24). Any other missing day carries the last observed
+    day forward. Days before the first form stay 'missing' (never guessed); with a day-1 form
+    there are none.
     """
     series: list[FilledDay] = []
     last_observed: tuple[int, int] | None = None  # (day, score)
     for day in range(BASELINE_DAY, last_day + 1):
-        if death_day is not None and day >= death_day:
+        if death_day is not None and day >= death_day and day != BASELINE_DAY:
             series.append(FilledDay(day, death_score, SOURCE_DEATH))
         elif day in sofa_by_day:
             last_observed = (day, sofa_by_day[day])
@@ -166,6 +223,7 @@ def derive_sofa_endpoints(
         death_score=protocol.death_sofa_score,
     )
     mitt = bool(received_any_dose)
+    mitt_reason = None if mitt else NOT_IN_MITT_NO_DOSE
     # Alive on day 9: the day of death counts as dead (it scores 24, trial.md).
     alive_day = protocol.primary_last_day
     alive_on_day9 = death_day is None or death_day > alive_day
@@ -186,12 +244,13 @@ def derive_sofa_endpoints(
             mean_sofa_days_1_9=None,
             mean_sofa_days_1_9_exact=None,
             mitt=mitt,
+            mitt_reason=mitt_reason,
             # SAP: a not-evaluable participant counts as a non-responder.
             counts_as_responder_in_analysis=False,
         )
 
     baseline = series[0].score
-    assert baseline is not None  # day 1 has a form (or is the day of death)
+    assert baseline is not None  # day 1 has a form, and the death rule never replaces it
     threshold = Fraction(protocol.responder_threshold)
 
     # SAP: response = SOFA(day 1) - mean(days 2..9), eight values; responder if > 1.4 strictly.
@@ -223,15 +282,22 @@ def derive_sofa_endpoints(
         mean_sofa_days_1_9=None if mean_1_9 is None else fraction_to_decimal(mean_1_9),
         mean_sofa_days_1_9_exact=mean_1_9,
         mitt=mitt,
+        mitt_reason=mitt_reason,
         counts_as_responder_in_analysis=mitt and responder,
     )
 
 
 __all__ = [
+    "DATA_STATUS",
     "NOT_EVALUABLE_NO_DAY1_SOFA",
+    "NOT_IN_MITT_NO_DOSE",
+    "REASON_MESSAGES",
     "FilledDay",
     "SofaEndpoints",
+    "SofaRecord",
     "derive_sofa_endpoints",
     "fill_sofa_series",
     "fraction_to_decimal",
+    "observed_sofa",
+    "reason_message",
 ]

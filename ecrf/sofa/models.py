@@ -11,12 +11,15 @@ from django.utils.translation import gettext_lazy as _
 
 from ecrf.audit.history import audited_history
 from ecrf.crf.models import CRF, EntryStatus, NoDeleteModel
+from ecrf.sofa.endpoints import DATA_STATUS
 from ecrf.study.protocol import DEFAULT_PROTOCOL
 
 # The scoring rules a stored score was computed with (sofa.md: the trial used the original SOFA).
 SCORING_VERSION = "SOFA-1996"
-# The endpoint rules (trial.md "Primary endpoint"); bump when the derivation changes.
-ENDPOINT_RULES_VERSION = "SAP-1"
+# The endpoint rules (trial.md "Primary endpoint"); bump when the derivation changes (the nightly
+# catch-up then re-derives every participant). SAP-2: only submitted forms are data; a death on
+# day 1 keeps the observed baseline; a record (with reasons) from randomization on.
+ENDPOINT_RULES_VERSION = "SAP-2"
 
 
 class PaO2Unit(models.TextChoices):
@@ -35,8 +38,13 @@ class RespiratorySupport(models.TextChoices):
     INVASIVE = "invasive", _("Invasive ventilation")
 
 
-# Entry statuses whose values count as a SOFA day (a retracted or "not done" form is no day).
+# Entry statuses of the SOFA forms that are scored and shown (a retracted or "not done" form is
+# no day): a draft gets a provisional score so that the person entering it sees it.
 COUNTED_STATUSES = (EntryStatus.DRAFT, EntryStatus.SUBMITTED)
+# Entry statuses whose values are data (trial team: only submitted forms are data): the days the
+# endpoints observe and the days a later day's missing components are carried forward from.
+# ``EntryStatus(...)`` fails at import if the pure module's status ever stops naming one.
+OBSERVED_STATUSES = (EntryStatus(DATA_STATUS),)
 
 
 def _dec(label: str, digits: int, places: int, help_text: str = "") -> models.DecimalField:
@@ -131,6 +139,7 @@ class SofaEndpoint(NoDeleteModel):
     mean_sofa_days_1_9 = models.DecimalField(_("mean SOFA days 1-9 (alive on day 9)"), max_digits=12,
                                              decimal_places=6, null=True, blank=True)
     mitt = models.BooleanField(_("in the mITT population (received a dose)"))
+    mitt_reason = models.CharField(_("not in the mITT population because"), max_length=40, blank=True)
     counts_as_responder_in_analysis = models.BooleanField(_("responder in the primary analysis"))
     filled_series = models.JSONField(_("daily SOFA as analysed"), default=list)
     inputs = models.JSONField(_("inputs"), default=dict)

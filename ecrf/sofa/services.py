@@ -1,6 +1,11 @@
 """Writes of the SOFA app beyond the generic form services: re-scoring later days when an
 earlier day changes, and deriving each participant's SOFA endpoints with the inputs they came
-from (trial.md "Primary endpoint", "Secondary endpoints")."""
+from (trial.md "Primary endpoint", "Secondary endpoints").
+
+Every randomized participant has an endpoint record from randomization on (derived in the
+randomization's transaction, ``ecrf.sofa.listeners``); each later input change re-derives it.
+Only submitted forms are data (``ecrf.sofa.endpoints``). Locks follow the one order of
+``ecrf.crf.services``: the participant row first, then the forms, then the endpoint row."""
 
 from __future__ import annotations
 
@@ -20,10 +25,11 @@ from ecrf.audit.models import append_many_to_chain
 from ecrf.crf.guard import assert_writable
 from ecrf.crf.models import Participant
 from ecrf.sofa import derivation
-from ecrf.sofa.endpoints import SofaEndpoints, derive_sofa_endpoints
+from ecrf.sofa.endpoints import SofaEndpoints, SofaRecord, derive_sofa_endpoints, observed_sofa
 from ecrf.sofa.models import (
     COUNTED_STATUSES,
     ENDPOINT_RULES_VERSION,
+    OBSERVED_STATUSES,
     SofaDay,
     SofaEndpoint,
 )
@@ -36,7 +42,11 @@ def sofa_days_rescore_after(*, form: SofaDay, actor: Any) -> list[SofaDay]:
     """Inside the writing transaction of ``form``: re-score the participant's other counted days
     (sofa.md: a missing component is carried forward from the last observed day, so a change,
     insertion, retraction or "not done" of one day can change the days after it). Each changed
-    day passes the write guard, gets a new version and a history row naming the cause."""
+    day passes the write guard, gets a new version and a history row naming the cause.
+
+    Lock order (``ecrf.crf.services``): the caller holds the participant row, then ``form``; the
+    other days are locked here in (day, pk) order. Two writers of one participant never get this
+    far at once (the participant row serialises them), so the order of the days cannot cross."""
     days = list(SofaDay.objects.select_for_update().filter(participant_id=form.participant_id,
                                                           status__in=COUNTED_STATUSES).order_by("day", "pk"))
     by_pk = {d.pk: d for d in days}
@@ -123,22 +133,28 @@ def _digest(data: dict[str, Any]) -> str:
 
 
 def _gather_inputs(participant_ids: list[int]) -> dict[int, EndpointInputs]:
-    """Every input of the endpoints of these participants, in a fixed number of queries."""
+    """Every input of the endpoints of these participants, in a fixed number of queries.
+
+    Only submitted forms are data, one rule for the three inputs: ``observed_sofa`` drops draft
+    SOFA days, and ``death_days`` and ``first_doses`` read submitted forms only."""
     from ecrf.dosing.selectors import first_doses
     from ecrf.outcomes.selectors import death_days
 
-    sofa: dict[int, dict[int, int]] = defaultdict(dict)
-    forms: dict[int, dict[int, tuple[int, int]]] = defaultdict(dict)
-    rows = (SofaDay.objects.filter(participant_id__in=participant_ids, status__in=COUNTED_STATUSES,
-                                   total__isnull=False)
-            .values_list("participant_id", "day", "total", "pk", "version"))
-    for pid, day, total, pk, version in rows:
-        sofa[pid][day] = total
-        forms[pid][day] = (pk, version)
+    records: dict[int, list[SofaRecord]] = defaultdict(list)
+    form_of: dict[tuple[int, int], tuple[int, int]] = {}
+    rows = (SofaDay.objects.filter(participant_id__in=participant_ids, status__in=COUNTED_STATUSES)
+            .values_list("participant_id", "day", "total", "status", "pk", "version"))
+    for pid, day, total, status, pk, version in rows:
+        records[pid].append(SofaRecord(day=day, total=total, status=status))
+        if status in OBSERVED_STATUSES:
+            form_of[(pid, day)] = (pk, version)
     deaths = death_days(participant_ids)
     doses = first_doses(participant_ids)
-    return {pid: EndpointInputs(dict(sofa[pid]), dict(forms[pid]), deaths.get(pid), doses.get(pid))
-            for pid in participant_ids}
+    out: dict[int, EndpointInputs] = {}
+    for pid in participant_ids:
+        sofa = observed_sofa(records[pid])
+        out[pid] = EndpointInputs(sofa, {day: form_of[(pid, day)] for day in sofa}, deaths.get(pid), doses.get(pid))
+    return out
 
 
 def _result_fields(result: SofaEndpoints) -> dict[str, Any]:
@@ -152,24 +168,39 @@ def _result_fields(result: SofaEndpoints) -> dict[str, Any]:
         "alive_on_day9": result.alive_on_day9,
         "mean_sofa_days_1_9": result.mean_sofa_days_1_9,
         "mitt": result.mitt,
+        "mitt_reason": result.mitt_reason or "",
         "counts_as_responder_in_analysis": result.counts_as_responder_in_analysis,
         "filled_series": [{"day": d.day, "score": d.score, "source": d.source, "carried_from_day": d.carried_from_day}
                           for d in result.filled_series],
     }
 
 
+def _days_cause(days: list[str], what: str) -> list[str]:
+    if not days:
+        return []
+    if len(days) == 1:
+        return [f"SOFA day {days[0]} {what}"]
+    return [f"SOFA days {', '.join(days)} {what}"]
+
+
+def _fit_reason(reason: str) -> str:
+    """The history's reason column is bounded: a long list of causes is shortened, never refused
+    (a derivation must not fail because many inputs changed at once)."""
+    limit = SofaEndpoint.history.model._meta.get_field("history_change_reason").max_length or len(reason)
+    return reason if len(reason) <= limit else reason[:limit - 1] + "…"
+
+
 def _describe_change(old: dict[str, Any] | None, new: dict[str, Any]) -> str:
     if old is None:
         return "Derived"
-    causes: list[str] = []
     old_sofa, new_sofa = old.get("sofa", {}), new["sofa"]
-    for day in sorted(set(old_sofa) | set(new_sofa), key=int):
-        if day not in new_sofa:
-            causes.append(f"SOFA day {day} withdrawn")
-        elif day not in old_sofa:
-            causes.append(f"SOFA day {day} recorded")
-        elif old_sofa[day] != new_sofa[day]:
-            causes.append(f"SOFA day {day} changed")
+    all_days = sorted(set(old_sofa) | set(new_sofa), key=int)
+    causes: list[str] = [
+        *_days_cause([d for d in all_days if d not in new_sofa], "withdrawn"),
+        *_days_cause([d for d in all_days if d not in old_sofa], "recorded"),
+        *_days_cause([d for d in all_days if d in old_sofa and d in new_sofa and old_sofa[d] != new_sofa[d]],
+                     "changed"),
+    ]
     if old.get("death_day") != new["death_day"]:
         causes.append("day of death changed" if new["death_day"] is not None and old.get("death_day") is not None
                       else ("death recorded" if new["death_day"] is not None else "death withdrawn"))
@@ -177,7 +208,7 @@ def _describe_change(old: dict[str, Any] | None, new: dict[str, Any]) -> str:
         causes.append("first dose changed")
     if old.get("rules") != new["rules"] or old.get("protocol") != new["protocol"]:
         causes.append("derivation rules changed")
-    return "Re-derived: " + ("; ".join(causes) if causes else "inputs changed")
+    return _fit_reason("Re-derived: " + ("; ".join(causes) if causes else "inputs changed"))
 
 
 def _derive(inputs: EndpointInputs, protocol: Protocol) -> tuple[dict[str, Any], dict[str, Any], str]:
@@ -192,7 +223,9 @@ def endpoint_derive(*, participant_id: int, actor: Any = None) -> SofaEndpoint |
     """Derive (or re-derive) one participant's SOFA endpoints from the stored inputs.
 
     Idempotent: unchanged inputs write nothing; concurrent runs serialise on the participant's
-    row. Participants not (yet) randomized have no endpoints (None)."""
+    row (locked first, as every write path does). Participants not (yet) randomized have no
+    endpoints (None); from randomization on every participant has a record, also before any
+    dose or SOFA form (mITT false "no_dose", not evaluable "no_day1_sofa")."""
     from ecrf.study.services import current_protocol
 
     participant = Participant.objects.select_for_update().filter(pk=participant_id).first()
@@ -231,9 +264,10 @@ class RederiveReport:
 
 def endpoints_rederive(*, participant_ids: Iterable[int] | None = None, batch_size: int = 2000,
                        reason: str | None = None) -> RederiveReport:
-    """Re-derive the endpoints of many participants (all randomized ones by default), in
-    batches with a fixed number of queries each; only changed results are written, each with
-    a hash-chained history row (the same audit as a single derivation)."""
+    """Re-derive the endpoints of many participants (every randomized one by default: each gets
+    a record, with the reasons of what it lacks), in batches with a fixed number of queries
+    each; only changed results are written, each with a hash-chained history row (the same
+    audit as a single derivation). ``participant_ids`` that are not randomized are skipped."""
     from ecrf.study.services import current_protocol
 
     protocol = current_protocol()
@@ -251,15 +285,20 @@ def endpoints_rederive(*, participant_ids: Iterable[int] | None = None, batch_si
 
 
 _ENDPOINT_FIELDS = ("evaluable", "not_evaluable_reason", "primary_response", "responder", "secondary_response",
-                    "secondary_responder", "alive_on_day9", "mean_sofa_days_1_9", "mitt",
+                    "secondary_responder", "alive_on_day9", "mean_sofa_days_1_9", "mitt", "mitt_reason",
                     "counts_as_responder_in_analysis", "filled_series", "inputs", "inputs_digest", "rules_version",
                     "derived_at")
 
 
 @transaction.atomic
 def _rederive_batch(chunk: list[int], protocol: Protocol, reason: str | None) -> tuple[int, int]:
+    # Lock order (ecrf.crf.services): the participants first, in pk order, then their endpoint
+    # rows; the inputs are read under those locks, so no form write of these participants runs
+    # between the read and the write of their results.
+    list(Participant.objects.select_for_update().filter(pk__in=chunk).order_by("pk").values_list("pk", flat=True))
+    existing = {e.participant_id: e for e in
+                SofaEndpoint.objects.select_for_update().filter(participant_id__in=chunk).order_by("participant_id")}
     inputs = _gather_inputs(chunk)
-    existing = {e.participant_id: e for e in SofaEndpoint.objects.select_for_update().filter(participant_id__in=chunk)}
     now = timezone.now()
     new_rows: list[SofaEndpoint] = []
     updated: list[SofaEndpoint] = []
@@ -268,7 +307,7 @@ def _rederive_batch(chunk: list[int], protocol: Protocol, reason: str | None) ->
         row = existing.get(pid)
         if row is not None and row.inputs_digest == digest and row.rules_version == ENDPOINT_RULES_VERSION:
             continue
-        why = reason or _describe_change(row.inputs if row else None, data)
+        why = _fit_reason(reason) if reason else _describe_change(row.inputs if row else None, data)
         target = row or SofaEndpoint(participant_id=pid)
         for name, value in fields.items():
             setattr(target, name, value)

@@ -49,6 +49,6 @@ SOFA_DAY = register(
         validate=_validate,
         derive=_derive,
         representation=_representation,
-        extra={"detail_template": "sofa/score_summary.html"},
+        detail_template="sofa/score_summary.html",
     )
 )

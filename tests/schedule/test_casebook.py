@@ -105,7 +105,7 @@ def test_a_new_form_with_a_day_field_appears_in_the_grid(coordinator, randomized
 
     stand_in = registry.FormSpec(key="sofa.sofa_day", model=VITALS.model, fields=VITALS.fields, slug="sofa-stand-in",
                                  label="SOFA (stand-in)", one_per=("measured_on",),
-                                 extra={"schedule_day_field": "heart_rate"})
+                                 schedule_day_field="heart_rate")
     monkeypatch.setitem(registry._REGISTRY, "sofa.sofa_day", stand_in)
     from ecrf.schedule.selectors import build_schedule
 

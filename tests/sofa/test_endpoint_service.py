@@ -139,7 +139,8 @@ def test_saving_inputs_schedules_the_rederivation_on_commit(api, coordinator, do
     monkeypatch.setattr(tasks.derive_participant_endpoints, "delay",
                         lambda pid: ran.append(pid) or tasks.derive_participant_endpoints(pid))
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        response = api(coordinator).post("/api/v1/sofa/", {"participant": dosed.pk, "day": 1, **FULL_DAY}, format="json")
+        response = api(coordinator).post("/api/v1/sofa/", {"participant": dosed.pk, "day": 1, "submit": True, **FULL_DAY},
+                                         format="json")
     assert response.status_code == 201
     assert not SofaEndpoint.objects.exists()  # nothing before the commit
     for callback in callbacks:

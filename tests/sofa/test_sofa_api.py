@@ -118,7 +118,7 @@ def test_unusual_values_are_kept_and_flagged_for_review(api, coordinator, random
 
 
 def test_missing_components_day1_count_as_normal_later_days_carry_forward(api, coordinator, randomized_a):
-    day1 = post(api, coordinator, randomized_a, day=1, platelets="40", gcs=15).json()  # coag 3, cns 0
+    day1 = post(api, coordinator, randomized_a, day=1, platelets="40", gcs=15, submit=True).json()  # coag 3, cns 0
     assert day1["subscores"] == {"respiration": 0, "coagulation": 3, "liver": 0, "cardiovascular": 0, "cns": 0, "renal": 0}
     assert set(day1["missing"]) == {"respiration", "liver", "cardiovascular", "renal"}
     assert day1["imputed"] == {c: "normal" for c in day1["missing"]}

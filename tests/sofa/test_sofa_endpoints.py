@@ -11,9 +11,14 @@ from hypothesis import strategies as st
 
 from ecrf.sofa.endpoints import (
     NOT_EVALUABLE_NO_DAY1_SOFA,
+    NOT_IN_MITT_NO_DOSE,
+    REASON_MESSAGES,
     SofaEndpoints,
+    SofaRecord,
     derive_sofa_endpoints,
     fraction_to_decimal,
+    observed_sofa,
+    reason_message,
 )
 from ecrf.study.protocol import DEFAULT_PROTOCOL
 
@@ -171,11 +176,100 @@ def test_mean_days_1_to_9_non_terminating_is_exact_as_a_fraction() -> None:
     assert result.mean_sofa_days_1_9 == D("4.111111")
 
 
-def test_death_on_day1_makes_every_day_24() -> None:
-    result = derive({1: 12}, death_day=1)
-    assert {d.score for d in result.filled_series} == {24}
-    assert result.primary_response == D("0")
-    assert result.responder is False
+@pytest.mark.parametrize(
+    ("sofa", "death_day", "day1", "response", "evaluable"),
+    [
+        # Trial team: day 1 is the worst of the 24 h before randomization, observed before the
+        # death, so it is kept; days 2..9 count 24 (response = baseline - 24).
+        ({1: 12}, 1, (12, "observed"), D("-12"), True),
+        ({1: 0}, 1, (0, "observed"), D("-24"), True),
+        ({1: 12, 2: 5, 3: 4}, 1, (12, "observed"), D("-12"), True),  # later forms overridden by 24
+        ({1: 24}, 1, (24, "observed"), D("0"), True),
+        # No day-1 form: still not evaluable, the death does not invent a baseline.
+        ({2: 5}, 1, (None, "missing"), None, False),
+        # A death on day 2 counts 24 from day 2, the day of death included.
+        ({1: 10, 2: 8}, 2, (10, "observed"), D("-14"), True),
+    ],
+)
+def test_a_death_on_day1_keeps_the_observed_baseline(
+    sofa: dict[int, int], death_day: int, day1: tuple[int | None, str], response: Decimal | None, evaluable: bool
+) -> None:
+    result = derive(sofa, death_day=death_day)
+    first = result.filled_series[0]
+    assert (first.day, first.score, first.source) == (1, *day1)
+    assert all((d.score, d.source) == (24, "death") for d in result.filled_series if d.day >= 2)
+    assert result.evaluable is evaluable
+    assert result.primary_response == response
+    assert result.alive_on_day9 is False and result.mean_sofa_days_1_9 is None
+    if evaluable:
+        assert result.secondary_response == response  # days 2..15 all 24 as well
+        assert result.responder is False
+
+
+# --- Only submitted forms are data ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("records", "observed"),
+    [
+        ([SofaRecord(1, 10, "submitted"), SofaRecord(2, 8, "submitted")], {1: 10, 2: 8}),
+        ([SofaRecord(1, 10, "submitted"), SofaRecord(2, 8, "draft")], {1: 10}),
+        ([SofaRecord(1, 10, "draft")], {}),
+        ([SofaRecord(1, 10, "retracted"), SofaRecord(1, 9, "submitted")], {1: 9}),
+        ([SofaRecord(1, 10, "not_done"), SofaRecord(3, 7, "submitted")], {3: 7}),
+        ([SofaRecord(1, None, "submitted"), SofaRecord(2, 6, "submitted")], {2: 6}),  # no score: not observed
+        ([], {}),
+    ],
+)
+def test_only_submitted_sofa_forms_are_observed_days(records: list[SofaRecord], observed: dict[int, int]) -> None:
+    assert observed_sofa(records) == observed
+
+
+def test_a_draft_day_is_filled_by_locf_from_the_last_submitted_day() -> None:
+    records = [SofaRecord(1, 10, "submitted"), SofaRecord(2, 3, "draft"), SofaRecord(4, 6, "submitted")]
+    result = derive(observed_sofa(records))
+    filled = {d.day: d for d in result.filled_series}
+    assert (filled[2].score, filled[2].source, filled[2].carried_from_day) == (10, "locf", 1)
+    # 10 - (10 + 10 + 6*6)/8 = 10 - 56/8 = 3
+    assert result.primary_response == D("3")
+
+
+def test_only_a_draft_day1_is_not_evaluable() -> None:
+    result = derive(observed_sofa([SofaRecord(1, 10, "draft"), SofaRecord(2, 8, "submitted")]))
+    assert result.evaluable is False and result.not_evaluable_reason == NOT_EVALUABLE_NO_DAY1_SOFA
+
+
+def test_two_submitted_forms_of_one_day_are_refused() -> None:
+    with pytest.raises(ValueError, match="Two submitted SOFA forms for day 2"):
+        observed_sofa([SofaRecord(2, 8, "submitted"), SofaRecord(2, 9, "submitted")])
+
+
+# --- Reasons: stable codes with human messages --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("sofa", "dosed", "not_evaluable", "not_in_mitt"),
+    [
+        ({}, False, "no_day1_sofa", "no_dose"),  # the record at randomization
+        ({1: 8}, False, None, "no_dose"),
+        ({2: 8}, True, "no_day1_sofa", None),
+        ({1: 8}, True, None, None),
+    ],
+)
+def test_what_a_record_lacks_is_given_as_a_reason_code(
+    sofa: dict[int, int], dosed: bool, not_evaluable: str | None, not_in_mitt: str | None
+) -> None:
+    result = derive(sofa, dosed=dosed)
+    assert result.not_evaluable_reason == not_evaluable and result.evaluable is (not_evaluable is None)
+    assert result.mitt_reason == not_in_mitt and result.mitt is (not_in_mitt is None)
+
+
+def test_each_reason_code_has_its_own_message() -> None:
+    assert set(REASON_MESSAGES) == {NOT_EVALUABLE_NO_DAY1_SOFA, NOT_IN_MITT_NO_DOSE} == {"no_day1_sofa", "no_dose"}
+    assert "no dose of study drug received yet" in reason_message(NOT_IN_MITT_NO_DOSE).lower()
+    assert "no day-1 sofa" in reason_message(NOT_EVALUABLE_NO_DAY1_SOFA).lower()
+    assert reason_message(None) == "" and reason_message("") == ""
+    assert reason_message("some_later_code") == "some_later_code"
 
 
 @pytest.mark.parametrize(
@@ -225,8 +319,10 @@ def test_endpoint_properties(case: tuple[dict[int, int], int | None], dosed: boo
     filled = result.series_scores()
     assert list(filled) == list(range(1, 16))
     assert result.mitt is dosed
+    assert filled[1] == sofa.get(1)  # the baseline is never replaced, not even by a death on day 1
     if death_day is not None:
-        assert all(filled[d] == 24 for d in range(death_day, 16))
+        assert all(filled[d] == 24 for d in range(max(death_day, 2), 16))
+    assert result.mitt_reason == (None if dosed else NOT_IN_MITT_NO_DOSE)
     if 1 not in sofa:
         assert result.evaluable is False
         assert result.counts_as_responder_in_analysis is False
