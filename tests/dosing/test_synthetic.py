@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from ecrf.accounts.roles import Role
-from ecrf.crf.synthetic import SyntheticContext
+from ecrf.core.synthetic import SyntheticContext
 from ecrf.deviations.models import Deviation
 from ecrf.dosing import synthetic
 from ecrf.dosing.models import Administration
