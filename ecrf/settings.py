@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "ecrf.exports",
     "ecrf.analysis",
     "safety",
+    "ecrf.home",
 ]
 EXTRA_APPS = env_list("ECRF_EXTRA_APPS", [])  # e.g. the test suite's own form app
 INSTALLED_APPS += EXTRA_APPS
@@ -83,7 +84,7 @@ WSGI_APPLICATION = "ecrf.wsgi.application"
 ASGI_APPLICATION = "ecrf.asgi.application"
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
-LOGIN_REDIRECT_URL = "core:home"
+LOGIN_REDIRECT_URL = "home:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
 TEMPLATES = [

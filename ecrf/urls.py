@@ -38,7 +38,7 @@ for app_name in _project_apps():
         module = importlib.import_module(f"{app_name}.api")
         if hasattr(module, "register"):
             module.register(router)
-    if _has_module(f"{app_name}.urls") and app_name != "ecrf.core":
+    if _has_module(f"{app_name}.urls") and app_name not in ("ecrf.core", "ecrf.home"):
         page_patterns.append(path("", include(f"{app_name}.urls")))
 
 urlpatterns = [
@@ -47,6 +47,7 @@ urlpatterns = [
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("", include("ecrf.home.urls")),
     path("", include("ecrf.core.urls")),
     *[p for p in page_patterns if "accounts" not in str(p.urlconf_name)],
 ]

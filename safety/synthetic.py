@@ -11,7 +11,7 @@ from django.utils import timezone
 from ecrf.accounts.roles import Role
 from ecrf.crf.models import Participant
 from ecrf.crf.services import form_create
-from ecrf.crf.synthetic import SyntheticContext
+from ecrf.core.synthetic import SyntheticContext, register_step
 from safety.meddra import ensure_demo_dictionary
 from safety.models import Clock, SAEReport
 from safety.specs import AE_SPEC
@@ -103,3 +103,6 @@ def generate(ctx: SyntheticContext) -> None:
     except Exception as exc:  # noqa: BLE001  (single-case unblinding not wired in this installation)
         ctx.say(f"SUSAR left open as a potential SUSAR ({exc})")
     ctx.say(f"{made} adverse events; {Clock.objects.count()} clocks; 1 SUSAR")
+
+
+register_step(generate, order=110)

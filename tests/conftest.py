@@ -16,6 +16,9 @@ from ecrf.crf.models import Participant
 from ecrf.study.models import Site, Study
 
 REQUIRE_SERVICES = os.environ.get("ECRF_REQUIRE_SERVICES") == "1"
+
+# The trial-stage fixtures (randomized, screened) of tests/support, for every test directory.
+pytest_plugins = ["tests.support.fixtures"]
 PASSWORD = "Correct-Horse-Battery-9"
 
 
@@ -37,10 +40,6 @@ def _service_problem(marker: str) -> str | None:
     if marker == "browser":
         if not shutil.which("chromium") and not os.path.exists("/usr/bin/chromium"):
             return "Debian's chromium is not installed (apt-get install chromium)"
-        try:
-            import playwright  # noqa: F401
-        except ImportError:
-            return "playwright is not installed"
         return None
     return None
 

@@ -48,7 +48,7 @@ from ecrf.screening.specs import CENTRAL_LAB
 from ecrf.study.models import Site, Study
 from ecrf.study.protocol import DEFAULT_PROTOCOL
 from tests.permissions.matrix import Fixtures, load_entries, rule_lookup, walk_patterns
-from tests.screening.factories import eligible_participant
+from tests.support.screening import eligible_participant
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "Counterfactual-Password-9"

@@ -2,10 +2,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.apps import apps
+from django.db.models import Model, QuerySet
 
 from ecrf.accounts.roles import ALL_SITE_ROLES, SITE_SCOPED_ROLES, user_roles
-from ecrf.study.models import Site
+
+
+# The study app (sites, the running study's configuration) is a layer above accounts (it checks
+# roles): accounts reaches its models through Django's app registry, as ``User.sites`` names
+# "study.Site", instead of importing them (ARCHITECTURE.md "Layers").
+def site_model() -> type[Model]:
+    return apps.get_model("study", "Site")
+
+
+def studies() -> Any:
+    """The study manager: ``studies().current()``, ``studies().current_protocol()``."""
+    return apps.get_model("study", "Study").objects
 
 
 def member_site_ids(user: Any) -> frozenset[int]:
@@ -16,7 +28,7 @@ def member_site_ids(user: Any) -> frozenset[int]:
     return cached
 
 
-def sites_visible_to(user: Any, roles: frozenset[str] | set[str]) -> QuerySet[Site] | None:
+def sites_visible_to(user: Any, roles: frozenset[str] | set[str]) -> QuerySet | None:
     """Sites whose clinical data ``user`` may see through any of ``roles``.
 
     ``None`` means every site. Site-scoped roles give the user's member sites; central roles
@@ -26,8 +38,8 @@ def sites_visible_to(user: Any, roles: frozenset[str] | set[str]) -> QuerySet[Si
     if held & ALL_SITE_ROLES:
         return None
     if held & SITE_SCOPED_ROLES:
-        return Site.objects.filter(pk__in=member_site_ids(user))
-    return Site.objects.none()
+        return site_model().objects.filter(pk__in=member_site_ids(user))
+    return site_model().objects.none()
 
 
 def display_time_zone(user: Any) -> str:
@@ -38,9 +50,7 @@ def display_time_zone(user: Any) -> str:
     if site is not None:
         tz = site.time_zone
     else:
-        from ecrf.study.services import current_study
-
-        study = current_study()
+        study = studies().current()
         tz = study.time_zone if study else "UTC"
     user._tz_cache = tz
     return tz

@@ -16,11 +16,10 @@ from rest_framework.authtoken.models import Token
 
 from ecrf.accounts.models import User
 from ecrf.accounts.roles import SITE_SCOPED_ROLES, Role
+from ecrf.accounts.selectors import site_model, studies
 from ecrf.audit.models import EventKind
 from ecrf.audit.services import event_record
 from ecrf.core.errors import DomainError, ErrorCode, invalid
-from ecrf.study.models import Site
-from ecrf.study.services import current_protocol
 
 
 def ensure_role_groups() -> None:
@@ -53,7 +52,7 @@ def user_create(
         errors["role"] = "Give at least one role."
     elif unknown_roles:
         errors["role"] = f"Unknown role {', '.join(unknown_roles)}; valid roles: {', '.join(Role.values)}."
-    sites = list(Site.objects.filter(code__in=site_codes))
+    sites = list(site_model().objects.filter(code__in=site_codes))
     missing = sorted(set(site_codes) - {s.code for s in sites})
     if missing:
         errors["site"] = f"Unknown site {', '.join(missing)}."
@@ -86,7 +85,7 @@ def user_create(
 
 def login_failed(*, username: str, request: HttpRequest | None) -> None:
     """Count a failed login; lock the account after the configured number in a row."""
-    protocol = current_protocol()
+    protocol = studies().current_protocol()
     with transaction.atomic():
         user = User.objects.select_for_update().filter(username=username).first()
         event_record(kind=EventKind.LOGIN_FAILED, request=request, actor_username=username[:150])

@@ -1,13 +1,12 @@
-"""History views: when, who, field, old -> new, reason (per form and per participant)."""
+"""Generic history mechanics: consecutive history rows of one object become per-field change
+entries (when, who, field, old -> new, reason). Which forms a user may read, and so whose history
+is shown, is the CRF layer's business (``ecrf.crf.history``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.db import models
-
-from ecrf.accounts.roles import user_roles
-from ecrf.crf.registry import FormSpec, all_specs
 
 _HIDDEN = {"history_id", "history_date", "history_change_reason", "history_type", "history_user_id",
            "history_user", "prev_hash", "row_hash", "version", "updated_at", "updated_by", "updated_by_id",
@@ -21,7 +20,8 @@ def _display(value: Any) -> str | None:
     return str(value)
 
 
-def _field_names(model: type[models.Model]) -> list[str]:
+def field_names(model: type[models.Model]) -> list[str]:
+    """The model's fields a reader of its history sees (bookkeeping columns left out)."""
     return [f.attname for f in model._meta.concrete_fields if f.attname not in _HIDDEN and f.name not in _HIDDEN]
 
 
@@ -46,31 +46,4 @@ def history_entries(records: list[Any], *, form_label: str, fields: list[str]) -
         if not changed:
             entries.append({**base, "field": None, "old": None, "new": None})
         previous = record
-    return entries
-
-
-def form_history(spec: FormSpec, form: models.Model) -> list[dict[str, Any]]:
-    records = list(form.history.select_related("history_user").order_by("history_date", "history_id"))
-    return history_entries(records, form_label=spec.label, fields=_field_names(spec.model))
-
-
-def participant_history(user: Any, participant: models.Model) -> list[dict[str, Any]]:
-    """The participant's own history and that of every form the user may read: one query per form type."""
-    records = list(participant.history.select_related("history_user").order_by("history_date", "history_id"))
-    from ecrf.crf.models import Participant
-
-    entries = history_entries(records, form_label="Participant", fields=_field_names(Participant))
-    roles = user_roles(user)
-    for spec in all_specs():
-        if not roles & (spec.read_roles | spec.correction_roles):
-            continue
-        history_model = spec.model.history.model
-        rows = list(history_model.objects.filter(participant_id=participant.pk).select_related("history_user")
-                    .order_by("id", "history_date", "history_id"))
-        by_object: dict[int, list[Any]] = {}
-        for row in rows:
-            by_object.setdefault(row.id, []).append(row)
-        for object_rows in by_object.values():
-            entries.extend(history_entries(object_rows, form_label=spec.label, fields=_field_names(spec.model)))
-    entries.sort(key=lambda e: (e["when"], e["form"], e["record"]))
     return entries

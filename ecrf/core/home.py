@@ -1,4 +1,9 @@
-"""What each user should do next: providers registered by apps, shown on the home page."""
+"""What each user should do next: the registry of home-page task providers.
+
+An app adds what its users should do next with ``register_provider(fn)`` in its ``home.py``
+(``fn(user) -> list[Task]``), imported from its ``AppConfig.ready()``. The registry is on the
+ground floor so that a clinical app registers downward; the home page (``ecrf.home``, the top
+layer) reads it with ``tasks_for``."""
 
 from __future__ import annotations
 

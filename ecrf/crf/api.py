@@ -12,10 +12,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ecrf.accounts.roles import PARTICIPANT_LIST_ROLES, user_roles
-from ecrf.audit.selectors import form_history, participant_history
 from ecrf.core.api import StrictSerializerMixin
 from ecrf.core.errors import DomainError, ErrorCode, forbidden
 from ecrf.crf import services
+from ecrf.crf.history import form_history, participant_history
 from ecrf.crf.models import EntryStatus, Participant
 from ecrf.crf.registry import FormSpec
 from ecrf.crf.selectors import can_read_forms, form_get, forms_for, participant_get, participants_for

@@ -14,9 +14,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from ecrf.accounts.roles import PARTICIPANT_LIST_ROLES, user_roles
-from ecrf.audit.selectors import form_history, participant_history
 from ecrf.core.errors import DomainError, forbidden
 from ecrf.crf import services
+from ecrf.crf.history import form_history, participant_history
 from ecrf.crf.models import EntryStatus
 from ecrf.crf.panels import panels_for
 from ecrf.crf.registry import FormSpec, all_specs, spec_for_slug

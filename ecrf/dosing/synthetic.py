@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from django.utils import timezone
 
 from ecrf.core.errors import DomainError
+from ecrf.core.synthetic import register_step
 from ecrf.crf.services import form_create
 from ecrf.dosing.specs import ADMINISTRATION, DISCONTINUATION
 from ecrf.schedule import timeline
@@ -71,3 +72,6 @@ def _withdraw_consent(actor: Any, participant: Any, stop: str, on: dt.date) -> i
     except DomainError:
         return 0
     return 1
+
+
+register_step(generate, order=50)

@@ -9,6 +9,7 @@ from typing import Any
 from django.utils import timezone
 
 from ecrf.accounts.roles import Role
+from ecrf.core.synthetic import register_step
 from ecrf.crf.services import form_create
 from ecrf.labs.specs import CENTRAL_LAB_SPEC, LAB_PANEL_SPEC
 from ecrf.schedule.days import bounds_of_day
@@ -41,3 +42,6 @@ def generate(ctx: Any) -> None:
                     "hla_dr": ctx.rng.randint(2000, 20000)})
             made += 1
     ctx.say(f"{made} sampling days with labs.")
+
+
+register_step(generate, order=60)

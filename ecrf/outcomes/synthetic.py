@@ -7,6 +7,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from ecrf.core.synthetic import register_step
 from ecrf.crf.services import form_create
 from ecrf.outcomes.specs import DEATH, END_OF_STUDY, NEW_INFECTION, VITAL_STATUS
 from ecrf.schedule.days import date_of_day
@@ -56,3 +57,6 @@ def generate(ctx: Any) -> None:
             counts["eos"] += 1
     ctx.say(f"{counts['deaths']} deaths, {counts['vital']} vital status forms, {counts['infections']} new infections, "
             f"{counts['eos']} end-of-study records.")
+
+
+register_step(generate, order=90)

@@ -8,7 +8,7 @@ import datetime as dt
 from django.utils import timezone
 
 from ecrf.accounts.roles import Role
-from ecrf.crf.synthetic import SyntheticContext
+from ecrf.core.synthetic import SyntheticContext, register_step
 from ecrf.pharmacy.selectors import worklist
 from ecrf.pharmacy.services import preparation_record
 from ecrf.screening.synthetic import simulated_now
@@ -32,3 +32,6 @@ def generate(ctx: SyntheticContext) -> None:
                                    lot=f"{req.product[:3].upper()}-{ctx.seed:03d}", prepared_at=at, dose_number=dose_number)
             count += 1
     ctx.say(f"{count} preparations recorded.")
+
+
+register_step(generate, order=40)

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from ecrf.accounts.roles import Role
 from ecrf.core.errors import DomainError
-from ecrf.crf.synthetic import SyntheticContext
+from ecrf.core.synthetic import SyntheticContext, register_step
 from ecrf.randomization.models import AllocationList, Stratum
 from ecrf.randomization.services import (
     all_strata,
@@ -66,3 +66,6 @@ def generate(ctx: SyntheticContext) -> None:
                                       reason="Suspected severe drug reaction; treating team must know the product")
         ctx.say(f"{target.subject_id} emergency unblinded by {investigator.username}.")
     ctx.say(f"{len(randomized)} participants randomized; {AllocationList.objects.count()} allocation list(s).")
+
+
+register_step(generate, order=30)

@@ -1,5 +1,5 @@
 """The synthetic trial's fate per randomized participant, shared by the dosing, labs,
-medications, outcomes and deviations steps of ``generate_trial`` (ecrf.crf.synthetic)."""
+medications, outcomes and deviations steps of ``generate_trial`` (ecrf.core.synthetic)."""
 
 from __future__ import annotations
 
@@ -13,21 +13,19 @@ from ecrf.crf.models import Participant
 
 
 def randomized_participants(ctx: Any) -> list[Participant]:
-    found = list(Participant.objects.filter(randomized_at__isnull=False).select_related("site").order_by("pk"))
-    if found or not ctx.sites:
-        return found
-    # No randomization step ran (issue 4 not merged): randomize stand-ins so the casebook has data.
-    from ecrf.crf.services import participant_create, participant_mark_randomized
-
-    now = timezone.now()
-    for n in range(ctx.participants):
-        site = ctx.sites[n % len(ctx.sites)]
-        actor = ctx.site_users.get((site.code, Role.COORDINATOR))
-        p = participant_create(actor=actor, site=site, screening_number=f"{site.code}-SYN{n + 1:04d}")
-        when = now - dt.timedelta(days=ctx.rng.randint(1, 120), hours=ctx.rng.randint(0, 23))
-        participant_mark_randomized(participant=p, subject_id=f"{site.code}-{n + 1:04d}", randomized_at=when, actor=actor)
-    ctx.say("no randomization step: randomized stand-in participants without allocation slots")
+    """The participants the randomization step randomized (through its service, with a slot)."""
     return list(Participant.objects.filter(randomized_at__isnull=False).select_related("site").order_by("pk"))
+
+
+def not_in_future(value: dt.date) -> dt.date:
+    """``value``, or today if it lies ahead: the generator randomizes its last participants within
+    hours of now, so "day 3" of one of them may not have come yet, and date fields refuse the
+    future ("The start date cannot be in the future")."""
+    return min(value, timezone.localdate())
+
+
+def has_come(value: dt.date) -> bool:
+    return value <= timezone.localdate()
 
 
 def plan(ctx: Any) -> dict[int, dict]:

@@ -21,6 +21,7 @@ from ecrf.crf.guard import assert_writable
 from ecrf.crf.models import EntryStatus, Participant
 from ecrf.crf.selectors import participant_get
 from ecrf.crf.services import form_create, participant_create
+from ecrf.deviations.services import deviation_raise_system
 from ecrf.screening.eligibility import (
     COMPUTED_EXCLUSIONS,
     EligibilityResult,
@@ -235,10 +236,6 @@ def check_post_randomization_correction(*, screening: Screening, actor: Any, cau
 
 
 def _raise_deviation(screening: Screening, correction: ScreeningCorrection, result: EligibilityResult) -> bool:
-    try:  # the deviations app (issue 5) owns deviations; absent, the correction record stands alone
-        from ecrf.deviations.services import deviation_raise_system
-    except ImportError:
-        return False
     reasons = "; ".join(reason_label(c) for c in result.reasons) or "none"
     description = (
         f"Screening data changed after randomization ({correction.cause}). With the corrected data the "

@@ -21,7 +21,7 @@ from ecrf.accounts.roles import Role
 from ecrf.core.errors import DomainError
 from ecrf.crf.models import Participant
 from ecrf.crf.services import form_create
-from ecrf.crf.synthetic import SyntheticContext
+from ecrf.core.synthetic import SyntheticContext, register_step
 from ecrf.screening.models import EXCLUSION_COLUMNS
 from ecrf.screening.services import screening_register
 from ecrf.screening.specs import CENTRAL_LAB, CONSENT
@@ -121,3 +121,6 @@ def generate(ctx: SyntheticContext) -> None:
     ctx.say(f"{len(screened)} patients screened; {eligible} eligible "
             f"({outcomes.filter(phenotype='MALS', eligibility='eligible').count()} MALS), "
             f"{outcomes.filter(eligibility='not_eligible').count()} screen failures.")
+
+
+register_step(generate, order=20)

@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from ecrf.crf.services import form_create
-from ecrf.crf.synthetic import SyntheticContext
+from ecrf.core.synthetic import SyntheticContext, register_step
 from ecrf.sofa.scoring import COMPONENTS
 from ecrf.sofa.services import endpoints_deferred
 from ecrf.sofa.specs import SOFA_DAY
@@ -119,3 +119,6 @@ def generate(ctx: SyntheticContext) -> None:
                             data={"day": day, **raw_values(sub, rng, missing)})
                 forms += 1
     ctx.say(f"{forms} SOFA days for {sum(courses.values())} participants ({courses}); endpoints derived.")
+
+
+register_step(generate, order=80)

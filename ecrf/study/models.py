@@ -32,6 +32,17 @@ class Site(models.Model):
         return f"{self.code} {self.name}"
 
 
+class StudyQuerySet(models.QuerySet):
+    def current(self) -> Study | None:
+        """The running study: the first row (there is one)."""
+        return self.order_by("pk").first()
+
+    def current_protocol(self) -> Protocol:
+        """The running study's protocol constants, or the defaults before a study is set up."""
+        study = self.current()
+        return study.protocol if study else DEFAULT_PROTOCOL
+
+
 class Study(models.Model):
     """One row: the running study's configuration. Protocol constants are overrides of
     ``ecrf.study.protocol.DEFAULT_PROTOCOL``; once the study is live, changes need a reason."""
@@ -47,6 +58,8 @@ class Study(models.Model):
     protocol_overrides = models.JSONField(_("protocol settings"), default=dict, blank=True)
     version = models.PositiveIntegerField(default=1)
     history = audited_history()
+
+    objects = StudyQuerySet.as_manager()
 
     class Meta:
         verbose_name_plural = _("studies")

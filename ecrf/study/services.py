@@ -11,17 +11,16 @@ from ecrf.audit.models import EventKind
 from ecrf.audit.services import event_record
 from ecrf.core.errors import DomainError, ErrorCode, invalid
 from ecrf.study.models import Site, Study
-from ecrf.study.protocol import DEFAULT_PROTOCOL, Protocol
+from ecrf.study.protocol import Protocol
 from ecrf.core.validation import full_clean_or_400
 
 
 def current_study() -> Study | None:
-    return Study.objects.order_by("pk").first()
+    return Study.objects.current()
 
 
 def current_protocol() -> Protocol:
-    study = current_study()
-    return study.protocol if study else DEFAULT_PROTOCOL
+    return Study.objects.current_protocol()
 
 
 STUDY_EDITABLE = ("title", "time_zone", "is_live", "safety_contact_email", "protocol_overrides")

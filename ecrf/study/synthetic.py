@@ -5,7 +5,7 @@ from __future__ import annotations
 from ecrf.accounts.models import User
 from ecrf.accounts.roles import SITE_SCOPED_ROLES, Role
 from ecrf.accounts.services import ensure_role_groups, user_create
-from ecrf.crf.synthetic import SyntheticContext
+from ecrf.core.synthetic import SyntheticContext, register_step
 from ecrf.study.models import Site, Study
 
 DEMO_SITES = (
@@ -42,3 +42,6 @@ def generate(ctx: SyntheticContext) -> None:
                 first_name=role.replace("_", " ").title(), is_lead_safety_officer=(role == Role.SAFETY_OFFICER))[0]
             ctx.users[role] = user
     ctx.say(f"{len(ctx.sites)} sites; {len(ctx.users) + len(ctx.site_users)} role accounts.")
+
+
+register_step(generate, order=10)

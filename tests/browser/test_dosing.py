@@ -5,14 +5,13 @@ from __future__ import annotations
 import pytest
 from django.utils import timezone
 
-from tests.schedule.helpers import randomize
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_record_a_dosing_day_and_read_the_casebook(page, login, coordinator, make_participant, site_a):
+def test_record_a_dosing_day_and_read_the_casebook(page, login, coordinator, make_randomized, site_a):
     randomized_at = timezone.now().replace(second=0, microsecond=0) - timezone.timedelta(hours=1)
-    participant = randomize(make_participant(site_a), randomized_at, coordinator)
+    participant = make_randomized(randomized_at)
     login(coordinator)
     page.goto(f"/participants/{participant.pk}/casebook/")
     page.get_by_role("link", name="Day 1", exact=True).click()

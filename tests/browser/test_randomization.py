@@ -8,7 +8,7 @@ import pytest
 from ecrf.accounts.roles import Role
 from ecrf.randomization.models import Assignment
 from ecrf.randomization.services import allocation_list_generate
-from tests.screening.factories import eligible_participant
+from tests.support.screening import eligible_participant
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -7,7 +7,6 @@ import datetime as dt
 
 import pytest
 
-from ecrf.crf.models import Participant
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -22,11 +21,8 @@ def eager_tasks():
     app.conf.task_always_eager = before
 
 
-def test_coordinator_enters_a_sofa_day_and_sees_its_score(page, login, coordinator, site_a, eager_tasks):
-    participant = Participant(site=site_a, screening_number="A-S900", subject_id="A-0900",
-                              randomized_at=dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC))
-    participant._change_reason = "test"
-    participant.save()
+def test_coordinator_enters_a_sofa_day_and_sees_its_score(page, login, coordinator, make_randomized, eager_tasks):
+    participant = make_randomized(dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC))
     login(coordinator)
     page.goto(f"/participants/{participant.pk}/")
     page.get_by_role("link", name="New SOFA day").click()

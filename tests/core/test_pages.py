@@ -17,15 +17,16 @@ def logged_in(user) -> Client:
     return client
 
 
-def test_times_are_shown_in_the_viewers_site_zone(make_participant, site_a, make_user):
+def test_times_are_shown_in_the_viewers_site_zone(make_randomized, site_a, make_user):
     # 2026-11-20 22:30 UTC is 00:30 on the 21st in Athens (EET, UTC+2).
-    participant = make_participant(site_a, randomized_at=dt.datetime(2026, 11, 20, 22, 30, tzinfo=dt.UTC), subject_id="ATH-001")
+    participant = make_randomized(dt.datetime(2026, 11, 20, 22, 30, tzinfo=dt.UTC))
     html = logged_in(make_user(Role.COORDINATOR)).get(f"/participants/{participant.pk}/").content.decode()
     assert "2026-11-21 00:30 EET" in html
 
 
-def test_roles_without_a_site_see_the_study_zone(make_participant, site_b, users, study):
-    participant = make_participant(site_b, randomized_at=dt.datetime(2026, 7, 1, 12, 0, tzinfo=dt.UTC), subject_id="B-001")
+def test_roles_without_a_site_see_the_study_zone(make_randomized, make_user, site_b, users, study):
+    participant = make_randomized(dt.datetime(2026, 7, 1, 12, 0, tzinfo=dt.UTC), site=site_b,
+                                  actor=make_user(Role.COORDINATOR, sites=[site_b]))
     html = logged_in(users[Role.DATA_MANAGER]).get(f"/participants/{participant.pk}/").content.decode()
     assert "2026-07-01 15:00 EEST" in html  # the study zone, Europe/Athens, in summer
 

@@ -13,7 +13,9 @@ from ecrf.dosing import selectors
 from ecrf.dosing.models import Administration
 from ecrf.outcomes.specs import DEATH
 from ecrf.schedule import adapters
-from tests.schedule.helpers import athens, iv, sc, screened_and_randomized, withdraw
+from tests.support.screening import withdraw
+from tests.support.stages import randomized as randomize
+from tests.support.times import athens, iv, sc
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/administrations/"
@@ -93,10 +95,11 @@ def test_dose_after_death_is_refused(api, coordinator, randomized):
     assert ok.status_code == 201, ok.json()
     response = post(api, coordinator, randomized, iv(athens(2025, 3, 14, 10, 0), 13))
     assert response.status_code == 400 and "death" in response.json()["error"]["fields"]["started_at"][0]
-    # A dose not given because of death is recorded without a deviation.
+    # A dose not given because of death is recorded without a deviation; the only deviation is
+    # that dose 12, the first one given, came 112 h after the Sepsis-3 onset of the screening.
     assert post(api, coordinator, randomized, {"route": "iv", "dose_number": 14, "given": False,
                                                "reason_not_given": "death"}).status_code == 201
-    assert not Deviation.objects.exists()
+    assert list(Deviation.objects.values_list("rule_code", flat=True)) == ["late_first_dose"]
 
 
 def test_dose_after_withdrawal_from_treatment_is_refused(api, coordinator, screened):
@@ -123,8 +126,8 @@ def test_administration_before_randomization_of_unrandomized_participant(api, co
 
 
 def _screened(users, coordinator, site_a, sepsis3_at):
-    return screened_and_randomized(coordinator, users[Role.LAB], site_a, "SCR-7001", sepsis3_at=sepsis3_at,
-                                   randomized_at=athens(2025, 3, 10, 10, 0))
+    return randomize(site_a, actor=coordinator, lab_user=users[Role.LAB], number="SCR-7001", sepsis3_at=sepsis3_at,
+                     at=athens(2025, 3, 10, 10, 0))
 
 
 def test_late_first_dose_is_accepted_and_raises_a_deviation(api, users, coordinator, site_a):

@@ -15,7 +15,8 @@ from ecrf.dosing.services import missed_dose_sweep
 from ecrf.dosing.specs import ADMINISTRATION, DISCONTINUATION
 from ecrf.dosing.tasks import sweep_missed_doses
 from ecrf.outcomes.specs import DEATH
-from tests.schedule.helpers import athens, randomize, withdraw
+from tests.support.screening import withdraw
+from tests.support.times import athens
 
 pytestmark = pytest.mark.django_db
 FIRST = athens(2025, 3, 10, 10, 30)  # randomized 10:00 (fixture); IV every 8 h, SC every 48 h from here
@@ -141,17 +142,17 @@ def test_locked_participant_is_skipped_and_caught_up_later(coordinator, randomiz
     assert missed_dose_sweep(now=athens(2025, 3, 13, 12, 0)).raised == 2
 
 
-def test_only_recent_participants_are_swept(coordinator, randomized, make_participant, site_a):
-    later = randomize(make_participant(site_a), athens(2025, 4, 20, 9, 0), coordinator)
+def test_only_recent_participants_are_swept(coordinator, randomized, make_randomized, site_a):
+    later = make_randomized(athens(2025, 4, 20, 9, 0))
     missed_dose_sweep(now=athens(2025, 4, 25, 9, 0))  # 46 days after the first randomization
     assert rules(randomized) == [] and rules(later) == ["missed_dose:iv:1", "missed_dose:sc:1"]
 
 
-def test_beat_runs_the_task_every_15_minutes(coordinator, make_participant, site_a):
+def test_beat_runs_the_task_every_15_minutes(coordinator, make_randomized, site_a):
     entries = [e for e in app.conf.beat_schedule.values() if e["task"] == "ecrf.dosing.tasks.sweep_missed_doses"]
     assert len(entries) == 1
     assert entries[0]["schedule"].minute == set(range(0, 60, 15))
-    p = randomize(make_participant(site_a), timezone.now() - dt.timedelta(days=3), coordinator)
+    p = make_randomized(timezone.now() - dt.timedelta(days=3))
     assert sweep_missed_doses.apply().get() == {"participants": 1, "raised": 2, "skipped_locked": 0}
     assert sweep_missed_doses.apply().get()["raised"] == 0
     assert rules(p) == ["missed_dose:iv:1", "missed_dose:sc:1"]

@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from ecrf.accounts.roles import Role
-from ecrf.crf.synthetic import SyntheticContext
+from ecrf.core.synthetic import SyntheticContext
 from ecrf.deviations.models import Deviation
 from ecrf.dosing import synthetic
 from ecrf.dosing.models import Administration
@@ -18,15 +18,15 @@ from ecrf.dosing.services import missed_dose_sweep
 from ecrf.schedule import adapters
 from ecrf.schedule.days import date_of_day
 from ecrf.schedule.selectors import build_schedule
-from tests.schedule.helpers import screened_and_randomized
+from tests.support.stages import randomized as randomize
 
 pytestmark = pytest.mark.django_db
 
 
 def test_stops_are_real_withdrawals_and_no_dose_follows(users, coordinator, site_a):
     now = timezone.now().replace(microsecond=0)
-    people = [screened_and_randomized(coordinator, users[Role.LAB], site_a, f"SYN-{n}", sepsis3_at=now - dt.timedelta(days=21),
-                                      randomized_at=now - dt.timedelta(days=20)) for n in range(3)]
+    people = [randomize(site_a, actor=coordinator, lab_user=users[Role.LAB], number=f"SYN-{n}",
+                        at=now - dt.timedelta(days=20)) for n in range(3)]
     treatment, everything, full = people
     ctx = SyntheticContext(participants=3, seed=3, rng=random.Random(3), sites=[site_a],
                            site_users={(site_a.code, Role.COORDINATOR): coordinator})

@@ -12,7 +12,7 @@ from ecrf.accounts.roles import Role
 from ecrf.labs.models import CentralLab, LabPanel
 from ecrf.labs.reversal import IMMUNOPARALYSIS, MALS, phenotype_reversal
 from ecrf.labs.selectors import anemia_days, reversal_for
-from tests.schedule.helpers import athens
+from tests.support.times import athens
 
 URL = "/api/v1/labs/"
 CENTRAL = "/api/v1/central-labs/"

@@ -4,7 +4,7 @@ import pytest
 
 from ecrf.accounts.roles import Role
 from ecrf.deviations.models import Deviation
-from tests.schedule.helpers import athens
+from tests.support.times import athens
 
 pytestmark = pytest.mark.django_db
 

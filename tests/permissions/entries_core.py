@@ -81,7 +81,7 @@ RULES: dict[str, Rule] = {
     "test-vitals-not-done": Rule(SITE_ENTRY_ROLES, method="post", ok=400, kwargs=vitals, statuses=READERS_403, **API),
     # --- pages ---
     "api-docs": Rule(EVERYONE, anonymous=401),
-    "core:home": Rule(EVERYONE),
+    "home:home": Rule(EVERYONE),
     "core:healthz": Rule(EVERYONE, anonymous=200),
     "accounts:login": Rule(frozenset(), denied=302, anonymous=200),  # signed-in users are sent home
     "accounts:logout": Rule(EVERYONE, method="post", ok=302, anonymous=302, ends_session=True),

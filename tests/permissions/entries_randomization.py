@@ -7,7 +7,7 @@ from ecrf.accounts.roles import SITE_ENTRY_ROLES, Role
 from ecrf.accounts.services import user_create
 from ecrf.randomization.services import allocation_list_generate, participant_randomize
 from tests.permissions.matrix import Fixtures, Rule
-from tests.screening.factories import eligible_participant
+from tests.support.screening import eligible_participant
 
 API = {"anonymous": 401, "api": True}
 STAT = frozenset({Role.STATISTICIAN})

@@ -11,7 +11,7 @@ from ecrf.screening.imports import lab_import_csv
 from ecrf.screening.selectors import REPORT_ROLES, SCREENING_LOG_ROLES
 from ecrf.screening.specs import CENTRAL_LAB, CONSENT, LAB_READ_ROLES, SCREENING
 from tests.permissions.matrix import Fixtures, Rule
-from tests.screening.factories import consent, lab, screen
+from tests.support.screening import consent, lab, screen
 
 API = {"anonymous": 401, "api": True}
 LAB = frozenset({Role.LAB})

@@ -13,7 +13,7 @@ from ecrf.randomization.models import Assignment
 from ecrf.randomization.services import participant_randomize
 from ecrf.study.protocol import DEFAULT_PROTOCOL
 from tests.randomization.conftest import allocation  # noqa: F401
-from tests.screening.factories import eligible_participant
+from tests.support.screening import eligible_participant
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,7 @@ from ecrf.accounts.roles import Role
 from ecrf.core.errors import DomainError
 from ecrf.randomization.models import Assignment, Stratum
 from ecrf.randomization.services import allocation_list_generate, participant_randomize
-from tests.screening.factories import eligible_participant
+from tests.support.screening import eligible_participant
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 THREADS = 24

@@ -19,7 +19,7 @@ from ecrf.randomization.models import Assignment, Slot, Stratum
 from ecrf.randomization.services import participant_randomize
 from ecrf.screening.models import CentralLabResult, Screening, ScreeningCorrection
 from ecrf.screening.specs import CENTRAL_LAB
-from tests.screening.factories import consent, eligible_participant, lab, screen
+from tests.support.screening import consent, eligible_participant, lab, screen
 
 pytestmark = pytest.mark.django_db
 

@@ -20,7 +20,7 @@ from ecrf.randomization.unblinding import (
     unblinding_notify_safety_contact,
 )
 from tests.conftest import PASSWORD
-from tests.screening.factories import eligible_participant
+from tests.support.screening import eligible_participant
 
 pytestmark = pytest.mark.django_db
 

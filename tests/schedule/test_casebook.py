@@ -10,7 +10,7 @@ from django.test import Client
 from ecrf.accounts.roles import Role
 from ecrf.crf.services import form_create
 from ecrf.dosing.specs import ADMINISTRATION
-from tests.schedule.helpers import athens
+from tests.support.times import athens
 
 pytestmark = pytest.mark.django_db
 

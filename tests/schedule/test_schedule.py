@@ -14,7 +14,8 @@ from ecrf.outcomes.specs import DEATH
 from ecrf.schedule import adapters
 from ecrf.schedule.engine import State
 from ecrf.schedule.selectors import build_schedule
-from tests.schedule.helpers import athens, randomize, withdraw
+from tests.support.screening import withdraw
+from tests.support.times import athens
 
 pytestmark = pytest.mark.django_db
 LATER = athens(2025, 8, 1, 12, 0)  # long after every window
@@ -30,8 +31,8 @@ def give(actor, participant, route, n, at):
                              "duration_minutes": 30, "volume_ml": "20" if route == "iv" else "0.5"})
 
 
-def test_2300_randomization_doses_cross_midnight(coordinator, make_participant, site_a):
-    p = randomize(make_participant(site_a), athens(2025, 3, 10, 23, 0), coordinator)
+def test_2300_randomization_doses_cross_midnight(coordinator, make_randomized, site_a):
+    p = make_randomized(athens(2025, 3, 10, 23, 0))
     give(coordinator, p, "iv", 1, athens(2025, 3, 10, 23, 10))
     schedule = build_schedule(p, now=LATER)
     iv = doses_by_day(schedule, "iv")
@@ -51,8 +52,8 @@ def test_2300_randomization_doses_cross_midnight(coordinator, make_participant, 
     assert {(f.slot.key, f.slot.match): f.state for f in late.forms}[key] == State.DUE
 
 
-def test_schedule_runs_from_randomization_before_first_dose(coordinator, make_participant, site_a):
-    p = randomize(make_participant(site_a), athens(2025, 3, 10, 23, 0), coordinator)
+def test_schedule_runs_from_randomization_before_first_dose(coordinator, make_randomized, site_a):
+    p = make_randomized(athens(2025, 3, 10, 23, 0))
     schedule = build_schedule(p, now=athens(2025, 3, 10, 23, 5))
     assert doses_by_day(schedule, "iv")[1] == 1
     keys = {f.slot.key for f in schedule.forms}

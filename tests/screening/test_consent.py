@@ -17,7 +17,7 @@ from ecrf.screening.models import Consent, Screening
 from ecrf.screening.selectors import screening_outcome, withdrawal_for
 from ecrf.screening.services import consent_record_patient_decision, consent_withdraw
 from ecrf.screening.specs import CONSENT
-from tests.screening.factories import consent, eligible_participant, lab, screen
+from tests.support.screening import consent, eligible_participant, lab, screen
 
 pytestmark = pytest.mark.django_db
 

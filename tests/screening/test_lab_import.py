@@ -12,7 +12,7 @@ from ecrf.accounts.roles import Role
 from ecrf.core.errors import DomainError
 from ecrf.screening.imports import lab_import_csv
 from ecrf.screening.models import CentralLabResult, LabImport, Screening
-from tests.screening.factories import consent, screen
+from tests.support.screening import consent, screen
 
 pytestmark = pytest.mark.django_db
 HEADER = "site,screening_number,ferritin,ferritin_unit,ferritin_sampled_at,ferritin_resulted_at,hla_dr,hla_dr_sampled_at,hla_dr_resulted_at\n"

@@ -11,7 +11,7 @@ from django.utils import timezone
 from ecrf.accounts.roles import Role
 from ecrf.crf.models import Participant
 from ecrf.screening.models import CentralLabResult, Screening
-from tests.screening.factories import consent, screen
+from tests.support.screening import consent, screen
 
 pytestmark = pytest.mark.django_db
 NOW = timezone.now

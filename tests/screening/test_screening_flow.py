@@ -15,7 +15,7 @@ from ecrf.crf.services import form_update
 from ecrf.screening.models import Screening
 from ecrf.screening.selectors import phenotypes_for, screening_outcome, withdrawal_for
 from ecrf.screening.specs import CENTRAL_LAB, SCREENING
-from tests.screening.factories import consent, eligible_participant, lab, screen
+from tests.support.screening import consent, eligible_participant, lab, screen
 
 pytestmark = pytest.mark.django_db
 

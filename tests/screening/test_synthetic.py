@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from ecrf.crf.models import Participant
-from ecrf.crf.synthetic import SyntheticContext
+from ecrf.core.synthetic import SyntheticContext
 from ecrf.pharmacy.models import Preparation
 from ecrf.randomization.models import Assignment
 from ecrf.screening.models import CentralLabResult, Screening

@@ -2,7 +2,7 @@ import random
 
 from django.core.management.base import BaseCommand, CommandError
 
-from ecrf.crf.synthetic import SyntheticContext, run_pipeline
+from ecrf.core.synthetic import SyntheticContext, run_pipeline
 
 
 class Command(BaseCommand):

@@ -1,0 +1,43 @@
+"""The synthetic-trial pipeline: each app declares its step and order; ``generate_trial`` runs
+them and never trips on dates near now."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from ecrf.core import synthetic
+from ecrf.crf.models import Participant
+from ecrf.deviations.models import Deviation
+from ecrf.medications.models import ConcomitantMedication
+
+
+def test_every_app_declares_its_step_in_the_flow_of_data():
+    assert [(s.name, s.order) for s in synthetic.steps()] == [
+        ("ecrf.study", 10), ("ecrf.screening", 20), ("ecrf.randomization", 30), ("ecrf.pharmacy", 40),
+        ("ecrf.dosing", 50), ("ecrf.labs", 60), ("ecrf.medications", 70), ("ecrf.sofa", 80),
+        ("ecrf.outcomes", 90), ("ecrf.deviations", 100), ("safety", 110)]
+
+
+def test_an_order_already_taken_is_refused():
+    def generate(ctx):  # noqa: ANN001, ANN202
+        return None
+
+    with pytest.raises(ValueError, match="order 20, already taken by ecrf.screening"):
+        synthetic.register_step(generate, order=20, name="tests.clash")
+    assert "tests.clash" not in {s.name for s in synthetic.steps()}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("seed", [1, 2, 4])
+def test_generate_trial_never_enters_a_date_in_the_future(seed, capsys):
+    # The generator randomizes its last participants within hours of now: their "day 3" may not
+    # have come, and the medication and deviation dates refuse the future.
+    call_command("generate_trial", participants=6, seed=seed)
+    assert "Synthetic trial ready" in capsys.readouterr().out
+    today = timezone.localdate()
+    assert Participant.objects.filter(randomized_at__isnull=False).exists()
+    assert ConcomitantMedication.objects.exists()
+    assert not ConcomitantMedication.objects.filter(started_on__gt=today).exists()
+    assert not Deviation.objects.filter(occurred_on__gt=today).exists()
