@@ -39,7 +39,7 @@ from safety.models import (
     SpecialInterest,
     Submission,
 )
-from safety.services import CLOCK_LABELS
+from safety.clocks import CLOCK_LABELS
 
 # --- SAE reports ------------------------------------------------------------------------------
 

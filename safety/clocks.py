@@ -216,3 +216,14 @@ __all__ = [
     "thresholds_crossed",
     "zone",
 ]
+
+
+CLOCK_LABELS = {
+    ClockKind.SAE_INITIAL: "SAE initial report (24 h)",
+    ClockKind.SAE_FOLLOWUP: "SAE follow-up report",
+    ClockKind.SUSAR_FATAL: "Potential SUSAR 7-day report",
+    ClockKind.SUSAR_FATAL_FOLLOWUP: "Potential SUSAR follow-up (8 more days)",
+    ClockKind.SUSAR_OTHER: "Potential SUSAR 15-day report",
+    ClockKind.SUSAR_BECAME_FATAL: "Potential SUSAR became fatal: 7-day report",
+}
+SUSAR_KINDS = (ClockKind.SUSAR_FATAL, ClockKind.SUSAR_FATAL_FOLLOWUP, ClockKind.SUSAR_OTHER, ClockKind.SUSAR_BECAME_FATAL)

@@ -9,12 +9,11 @@ from django.utils import timezone
 
 from ecrf.accounts.roles import SITE_ENTRY_ROLES, Role, user_roles
 from ecrf.core.home import Task, register_provider
+from safety.selectors import adjudication_queue, adverse_events_for, clocks_for_board
 
 
 @register_provider
 def safety_tasks(user: Any) -> list[Task]:
-    from safety.selectors import adjudication_queue, clocks_for_board
-
     roles = user_roles(user)
     tasks: list[Task] = []
     if roles & {Role.SAFETY_OFFICER, Role.PHARMACOVIGILANCE}:
@@ -24,8 +23,6 @@ def safety_tasks(user: Any) -> list[Task]:
         tasks.append(Task("Reporting clocks", f"{len(rows)} open clocks, {overdue} overdue", reverse("safety:clock-board"),
                           count=len(rows), urgent=bool(overdue)))
     if roles & SITE_ENTRY_ROLES:
-        from safety.selectors import adverse_events_for
-
         n = adverse_events_for(user).exclude(death_check="").exclude(status="retracted").count()
         if n:
             tasks.append(Task("Adverse events and deaths", f"{n} adverse events to check against the Death form",

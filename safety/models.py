@@ -242,7 +242,8 @@ class ClockVisibility(models.TextChoices):
     # A SUSAR clock: blinded readers see "potential SUSAR" then "closed"; only
     # pharmacovigilance sees its real state (its outcome would reveal the arm).
     MASKED = "masked", _("Masked for blinded readers")
-    # Exists only because the case was a SUSAR: pharmacovigilance alone sees it.
+    # Kept for rows written before pharmacovigilance's clocks moved to their own table
+    # (``PvClock``): never written now, and never shown to blinded readers.
     PV_ONLY = "pv_only", _("Pharmacovigilance only")
 
 
@@ -284,6 +285,65 @@ class Submission(NoDeleteModel):
 
     clock = models.ForeignKey(Clock, null=True, blank=True, on_delete=models.PROTECT, related_name="submissions")
     report = models.ForeignKey(SAEReport, null=True, blank=True, on_delete=models.PROTECT, related_name="submissions")
+    submitted_at = models.DateTimeField(_("submitted at"))
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recipient = models.CharField(_("submitted to"), max_length=200)
+    reference = models.CharField(_("reference"), max_length=100)
+    late = models.BooleanField(default=False)
+    recorded_at = models.DateTimeField(default=timezone.now)
+    history = audited_history()
+
+    class Meta:
+        ordering = ["submitted_at", "pk"]
+
+
+# --- pharmacovigilance's own tables ----------------------------------------------------------
+#
+# A row that exists only because a case was decided a SUSAR (and so only in the active arm) must
+# take no id, count, ordering position or timestamp from anything a blinded reader sees. These
+# tables, their history tables and their audit chains are read by pharmacovigilance only; the
+# blinded ``Clock`` and ``Submission`` tables evolve identically whichever way a case is decided.
+
+
+class PvClock(NoDeleteModel):
+    """A SUSAR reporting clock pharmacovigilance tracks after deciding the case was a SUSAR:
+    the continuation of a masked clock closed for blinded readers at the decision, or the 7-day
+    clock of a decided SUSAR that became fatal or life-threatening (CTR Art. 42(2))."""
+
+    adverse_event = models.ForeignKey(AdverseEvent, on_delete=models.PROTECT, related_name="pv_clocks")
+    continues = models.ForeignKey(Clock, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=30, choices=[(k.value, k.value) for k in ClockKind])
+    started_at = models.DateTimeField()
+    due_at = models.DateTimeField()
+    due_soon_at = models.DateTimeField()
+    met_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_reason = models.CharField(max_length=200, blank=True)
+    due_soon_notified_at = models.DateTimeField(null=True, blank=True)
+    overdue_notified_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    history = audited_history()
+
+    visibility = "pv_only"  # read by the shared clock rows (never a column: the table is PV's)
+
+    class Meta:
+        ordering = ["due_at", "pk"]
+        indexes = [models.Index(fields=["due_soon_at"], name="pvclock_open_due_soon",
+                                condition=models.Q(met_at__isnull=True, closed_at__isnull=True))]
+
+    @property
+    def is_open(self) -> bool:
+        return self.met_at is None and self.closed_at is None
+
+    @property
+    def is_susar(self) -> bool:
+        return True
+
+
+class PvSubmission(NoDeleteModel):
+    """The SUSAR report sent to the authority: meets its pharmacovigilance clock."""
+
+    clock = models.ForeignKey(PvClock, on_delete=models.PROTECT, related_name="submissions")
     submitted_at = models.DateTimeField(_("submitted at"))
     submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     recipient = models.CharField(_("submitted to"), max_length=200)

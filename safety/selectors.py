@@ -2,8 +2,9 @@
 
 Blinded readers (everyone but pharmacovigilance) see a SUSAR clock only as "potential SUSAR"
 while the case is open and "closed" once pharmacovigilance has decided, never which way; clocks
-that exist only because the case was a SUSAR are not shown to them at all. Ordering and counts
-are computed from these masked rows, so they reveal nothing either.
+that exist only because the case was a SUSAR live in pharmacovigilance's own table (``PvClock``)
+and are read for pharmacovigilance only. Ordering and counts are computed from the blinded rows,
+which are the same whichever way a case was decided, so they reveal nothing either.
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ from django.utils import timezone
 
 from ecrf.accounts.roles import Role, user_roles
 from ecrf.core.errors import forbidden, not_found
-from ecrf.crf.selectors import form_get, forms_for
+from ecrf.crf.selectors import form_get, forms_for, participants_for
 from ecrf.study.services import current_protocol
 from safety import clocks as clockmath
+from safety.clocks import CLOCK_LABELS
 from safety.models import (
     Adjudication,
     AdjudicationReview,
@@ -30,8 +32,10 @@ from safety.models import (
     Clock,
     ClockVisibility,
     ExpeditedAssessment,
+    PvClock,
     SAEReport,
 )
+from safety.services.adjudication import review_access_denied
 from safety.specs import AE_SPEC
 
 BOARD_ROLES = frozenset({Role.SAFETY_OFFICER, Role.PHARMACOVIGILANCE})
@@ -54,7 +58,7 @@ def adverse_event_get(user: Any, pk: Any) -> AdverseEvent:
 
 @dataclass(frozen=True)
 class ClockRow:
-    clock: Clock
+    clock: Clock | PvClock
     label: str
     state: str  # time state shown (running/due_soon/overdue/met/met_late/closed)
     state_label: str
@@ -66,9 +70,7 @@ class ClockRow:
         return self.clock.adverse_event
 
 
-def clock_row(clock: Clock, *, now: dt.datetime, pv: bool, case_status: str | None, fraction: Decimal) -> ClockRow | None:
-    from safety.services import CLOCK_LABELS
-
+def clock_row(clock: Clock | PvClock, *, now: dt.datetime, pv: bool, case_status: str | None, fraction: Decimal) -> ClockRow | None:
     if clock.visibility == ClockVisibility.PV_ONLY and not pv:
         return None
     label = CLOCK_LABELS[clockmath.ClockKind(clock.kind)]
@@ -104,14 +106,17 @@ def clocks_for_board(user: Any, *, now: dt.datetime | None = None, include_done:
         qs = qs.exclude(visibility=ClockVisibility.OPEN)
     if not include_done:
         qs = qs.filter(met_at__isnull=True, closed_at__isnull=True)
-    clocks = list(qs.order_by("due_at", "pk"))
+    clocks: list[Clock | PvClock] = list(qs.order_by("due_at", "pk"))
+    if pv:
+        clocks += PvClock.objects.select_related("adverse_event__participant__site").filter(
+            **({} if include_done else {"met_at__isnull": True, "closed_at__isnull": True})).order_by("due_at", "pk")
     statuses = _case_statuses({c.adverse_event_id for c in clocks})
     fraction = current_protocol().clock_due_soon_fraction
     rows = [r for c in clocks if (r := clock_row(c, now=now, pv=pv, case_status=statuses.get(c.adverse_event_id),
                                                  fraction=fraction)) is not None]
     if not include_done:
         rows = [r for r in rows if r.state != "closed"]
-    return sorted(rows, key=lambda r: (STATE_ORDER[r.state], r.clock.due_at, r.clock.pk))
+    return sorted(rows, key=lambda r: (STATE_ORDER[r.state], r.clock.due_at, isinstance(r.clock, PvClock), r.clock.pk))
 
 
 def clocks_for_ae(user: Any, ae: AdverseEvent, *, now: dt.datetime | None = None) -> list[ClockRow]:
@@ -124,7 +129,10 @@ def clocks_for_ae(user: Any, ae: AdverseEvent, *, now: dt.datetime | None = None
     clocks = ae.clocks.order_by("started_at", "pk")
     if not user_roles(user) & BOARD_ROLES:
         clocks = clocks.filter(kind__in=OPEN_KINDS)
-    rows = [clock_row(c, now=now, pv=pv, case_status=status, fraction=fraction) for c in clocks]
+    everything: list[Clock | PvClock] = list(clocks)
+    if pv:
+        everything += ae.pv_clocks.order_by("started_at", "pk")
+    rows = [clock_row(c, now=now, pv=pv, case_status=status, fraction=fraction) for c in everything]
     return [r for r in rows if r is not None]
 
 
@@ -158,8 +166,6 @@ def clocks_for(user: Any, *, now: dt.datetime | None = None) -> QuerySet[Clock]:
     Site staff, monitors and data managers: the SAE clocks of the participants they see.
     Safety officers: every SAE clock and the SUSAR-candidate clocks, masked. Pharmacovigilance:
     the SUSAR-candidate clocks with their real state. Nobody else."""
-    from ecrf.crf.selectors import participants_for
-
     roles = user_roles(user)
     if not roles & CLOCK_READ_ROLES:
         raise forbidden("Your role does not see reporting clocks.")
@@ -274,8 +280,6 @@ def reviews_visible(user: Any, adj: Adjudication) -> list[AdjudicationReview]:
 
 
 def review_get(user: Any, adj: Adjudication, review_id: Any, request: Any = None) -> AdjudicationReview:
-    from safety.services import review_access_denied
-
     try:
         review = adj.reviews.select_related("reviewer").get(pk=int(review_id))
     except (AdjudicationReview.DoesNotExist, TypeError, ValueError):

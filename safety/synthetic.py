@@ -11,9 +11,14 @@ from django.utils import timezone
 from ecrf.accounts.roles import Role
 from ecrf.crf.models import Participant
 from ecrf.crf.services import form_create
+from ecrf.core.errors import DomainError
 from ecrf.core.synthetic import SyntheticContext, register_step
+from ecrf.outcomes.selectors import death_days
+from ecrf.study.synthetic import DEMO_PASSWORD
+from safety import links
 from safety.meddra import ensure_demo_dictionary
 from safety.models import Clock, SAEReport
+from safety.services import assessment_record, sae_report_submit, susar_unblind_and_decide
 from safety.specs import AE_SPEC
 
 TERMS = [  # (verbatim, LLT, grade)
@@ -32,8 +37,6 @@ def generate(ctx: SyntheticContext) -> None:
     participants = list(Participant.objects.select_related("site").filter(site__in=sites, randomized_at__isnull=False)
                         .order_by("pk")[: max(ctx.participants, 1)])
     # The demo's recent events go to participants who are alive (an AE never starts after death).
-    from ecrf.outcomes.selectors import death_days
-
     dead = set(death_days([p.pk for p in participants]))
     participants = [p for p in participants if p.pk not in dead] or participants[:0]
     if not participants:
@@ -69,14 +72,12 @@ def generate(ctx: SyntheticContext) -> None:
         ae = _ae(staff(p), p, verbatim_term="Melaena", llt_code=94000004, onset_date=aware.date(), aware_at=aware, **serious)
         made += 1
         if state.startswith("met"):
-            from safety.services import sae_report_submit
-
             report = SAEReport.objects.get(adverse_event=ae, sequence=0)
             sent = aware + dt.timedelta(hours=5 if state == "met" else 30)
             sae_report_submit(actor=staff(p), report=report, version=report.version, submitted_at=sent,
                               recipient="Sponsor safety desk", reference=f"SPN-{ae.pk:04d}")
-    # A SUSAR: assessed (blinded), then decided by pharmacovigilance. The demo has no
-    # randomization list wired here, so the decision is recorded directly as pharmacovigilance's.
+    # A SUSAR: assessed (blinded) against the participant's real phenotype, then unblinded and
+    # decided by pharmacovigilance through the real single-case unblinding.
     p = participants[-1]
     officer = ctx.users.get(Role.SAFETY_OFFICER)
     pv = ctx.users.get(Role.PHARMACOVIGILANCE)
@@ -84,24 +85,15 @@ def generate(ctx: SyntheticContext) -> None:
     ae = _ae(staff(p), p, verbatim_term="Bleeding from line site", llt_code=94000005, onset_date=aware.date(), aware_at=aware,
              **{**serious, "bleeding_site": "central line", "causality_sc": "possible"})
     made += 1
-    from safety import links
-    from safety.services import assessment_record
-
-    product = links.possible_product(p) or ("anakinra", "iv")
-    original = links.possible_product
-    links.possible_product = lambda participant: product  # type: ignore[assignment]
+    if links.possible_product(p) is None:
+        ctx.say(f"{made} adverse events; {Clock.objects.count()} clocks; no SUSAR (phenotype unknown)")
+        return
+    case = assessment_record(actor=officer, ae=ae, expected=False, rsi_reference="Investigator's brochure (demo) v1",
+                             sponsor_aware_at=aware + dt.timedelta(hours=6))
     try:
-        case = assessment_record(actor=officer, ae=ae, expected=False, rsi_reference="Investigator's brochure (demo) v1",
-                                 sponsor_aware_at=aware + dt.timedelta(hours=6))
-    finally:
-        links.possible_product = original  # type: ignore[assignment]
-    try:
-        from ecrf.study.synthetic import DEMO_PASSWORD
-        from safety.services import susar_unblind_and_decide
-
         susar_unblind_and_decide(actor=pv, assessment=case, reason="Demo: potential SUSAR", password=DEMO_PASSWORD)
-    except Exception as exc:  # noqa: BLE001  (single-case unblinding not wired in this installation)
-        ctx.say(f"SUSAR left open as a potential SUSAR ({exc})")
+    except DomainError as exc:  # e.g. the demo's pharmacovigilance user has another password
+        ctx.say(f"SUSAR left open as a potential SUSAR ({exc.message})")
     ctx.say(f"{made} adverse events; {Clock.objects.count()} clocks; 1 SUSAR")
 
 

@@ -26,13 +26,13 @@ from safety.models import (
     AdverseEvent,
     CaseStatus,
     Causality,
-    Clock,
     ExpeditedAssessment,
+    PvClock,
+    PvSubmission,
     ReportStatus,
     SAEReport,
     SpecialInterest,
 )
-from safety.services import SUSAR_KINDS
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
 CAUSALITY_CHOICES = [("", "— (as the investigator)")] + list(Causality.choices)
@@ -258,7 +258,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, "Case decided.")
             return redirect("safety:case-detail", pk=case.pk)
     if request.method == "POST" and request.POST.get("step") == "report" and report_form.is_valid():
-        clock = Clock.objects.filter(pk=report_form.cleaned_data["clock"], adverse_event=case.adverse_event).first()
+        clock = PvClock.objects.filter(pk=report_form.cleaned_data["clock"], adverse_event=case.adverse_event).first()
         try:
             if clock is None:
                 raise not_found("clock")
@@ -273,8 +273,8 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     clocks = selectors.clocks_for_ae(request.user, ae)
     return render(request, "safety/case_detail.html", {
         "case": case, "ae": ae, "clocks": clocks, "unblind": unblind if case.status == CaseStatus.POTENTIAL_SUSAR else None,
-        "report_form": report_form, "open_susar_clocks": [r for r in clocks if r.clock.kind in SUSAR_KINDS and r.clock.is_open],
-        "submissions": [s for r in clocks for s in r.clock.submissions.all()],
+        "report_form": report_form, "open_susar_clocks": [r for r in clocks if isinstance(r.clock, PvClock) and r.clock.is_open],
+        "submissions": PvSubmission.objects.filter(clock__adverse_event=ae).select_related("submitted_by"),
     })
 
 

@@ -39,12 +39,28 @@ STATUS_BY_CODE: dict[ErrorCode, int] = {
 }
 
 
+class AppErrorCode(str, Enum):
+    """Base of an app's own error codes: each member is ``("api_code", http_status)``.
+
+    Its value is the ``code`` of the JSON error format and it carries its HTTP status, so an app
+    names each of its refusals precisely instead of the generic ``ErrorCode.STATE_CONFLICT``.
+    """
+
+    http_status: int
+
+    def __new__(cls, code: str, http_status: int) -> AppErrorCode:
+        member = str.__new__(cls, code)
+        member._value_ = code
+        member.http_status = http_status
+        return member
+
+
 class DomainError(Exception):
     """A refused operation. Nothing has been written when this propagates out of a service."""
 
     def __init__(
         self,
-        code: ErrorCode,
+        code: ErrorCode | AppErrorCode,
         message: str,
         *,
         fields: dict[str, list[str] | str] | None = None,
@@ -56,6 +72,8 @@ class DomainError(Exception):
 
     @property
     def status(self) -> int:
+        if isinstance(self.code, AppErrorCode):
+            return self.code.http_status
         return STATUS_BY_CODE[self.code]
 
     def as_dict(self) -> dict:

@@ -11,6 +11,9 @@ from ecrf.notifications.services import notification_mark_read
 
 
 class NotificationSerializer(serializers.ModelSerializer):
+    # The public id, not the primary key (ecrf.notifications.models.Notification).
+    id = serializers.UUIDField(source="public_id", read_only=True)
+
     class Meta:
         model = Notification
         fields = ("id", "kind", "subject", "body", "link", "created_at", "delivered_at", "read_at")

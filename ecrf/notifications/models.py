@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -15,6 +17,12 @@ class DeliveryState(models.TextChoices):
 
 
 class Notification(models.Model):
+    """One outbox entry. Pages and the API name it by ``public_id``, never by its primary key:
+    the key's sequence is shared by every recipient, so gaps in a user's own notification ids
+    would count the notifications others received meanwhile (pharmacovigilance's SUSAR clocks
+    exist only in the active arm; blinding: ids reveal no hidden row)."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="notifications")
     kind = models.CharField(max_length=60)
     # What caused it: "<app_label.model>:<pk>" or another stable key of the source event.

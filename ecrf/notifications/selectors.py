@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.db.models import QuerySet
@@ -14,7 +15,12 @@ def inbox_for(user: Any) -> QuerySet[Notification]:
 
 
 def notification_get(user: Any, pk: Any) -> Notification:
-    note = inbox_for(user).filter(pk=pk).first() if str(pk).isdigit() else None
+    """One of the user's notifications by its public id (``pk`` of the URLs is that id)."""
+    try:
+        public_id = uuid.UUID(str(pk))
+    except ValueError:
+        public_id = None
+    note = inbox_for(user).filter(public_id=public_id).first() if public_id is not None else None
     if note is None:
         raise not_found("notification")
     return note

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
@@ -28,9 +29,9 @@ class Outbox(NamedTuple):
     link: str = ""
 
 
-_COLUMNS = ("recipient_id", "kind", "source", "threshold", "subject", "body", "link", "created_at", "state", "attempts",
+_COLUMNS = ("public_id", "recipient_id", "kind", "source", "threshold", "subject", "body", "link", "created_at", "state", "attempts",
             "last_error")
-_PG_TYPES = ("bigint[]", "text[]", "text[]", "text[]", "text[]", "text[]", "text[]", "timestamptz[]", "text[]", "int[]",
+_PG_TYPES = ("uuid[]", "bigint[]", "text[]", "text[]", "text[]", "text[]", "text[]", "text[]", "timestamptz[]", "text[]", "int[]",
              "text[]")
 
 
@@ -42,7 +43,7 @@ def notify_many(entries: Iterable[Outbox]) -> int:
     enqueued only on commit (a rolled-back event notifies nobody). Returns the entries offered.
     """
     now = timezone.now()
-    rows = [(e.recipient_id, e.kind, e.source, e.threshold, e.subject[:200], e.body, e.link, now, DeliveryState.PENDING.value, 0, "")
+    rows = [(uuid.uuid4(), e.recipient_id, e.kind, e.source, e.threshold, e.subject[:200], e.body, e.link, now, DeliveryState.PENDING.value, 0, "")
             for e in dict.fromkeys(entries)]
     if not rows:
         return 0

@@ -5,5 +5,5 @@ from ecrf.notifications import views
 app_name = "notifications"
 urlpatterns = [
     path("inbox/", views.inbox, name="inbox"),
-    path("inbox/<int:pk>/read/", views.mark_read, name="mark-read"),
+    path("inbox/<uuid:pk>/read/", views.mark_read, name="mark-read"),
 ]

@@ -77,5 +77,5 @@ def test_inbox_page_and_api_show_only_own(recipient, make_user):
     assert [n["subject"] for n in api["results"]] == ["For you"]
     mine = Notification.objects.get(recipient=recipient)
     theirs = Notification.objects.get(recipient=other)
-    assert client.post(f"/api/v1/notifications/{theirs.pk}/read/").status_code == 404
-    assert client.post(f"/api/v1/notifications/{mine.pk}/read/").json()["read_at"] is not None
+    assert client.post(f"/api/v1/notifications/{theirs.public_id}/read/").status_code == 404
+    assert client.post(f"/api/v1/notifications/{mine.public_id}/read/").json()["read_at"] is not None

@@ -44,7 +44,7 @@ def own_notification(fx, where, user):  # noqa: ANN001, ANN201
     recipient = user if where == "own" else fx.get("author", "other")
     note, _ = Notification.objects.get_or_create(recipient=recipient, kind="test", source=f"matrix:{recipient.pk}",
                                                  defaults={"subject": "Test", "delivered_at": dt.datetime(2026, 1, 1, tzinfo=dt.UTC)})
-    return {"pk": note.pk}
+    return {"pk": note.public_id}
 
 
 def site(fx, where, user):  # noqa: ANN001, ANN201

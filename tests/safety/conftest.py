@@ -1,19 +1,23 @@
-"""Safety fixtures: the demonstration dictionary, a phenotype for the possible product, and
-helpers that enter adverse events through the form services."""
+"""Safety fixtures: the demonstration dictionary, participants screened and randomized through
+the real services (the real allocation list: the possible product comes from the real screening
+phenotype, the single-case unblinding from the real assignment), and helpers that enter adverse
+events through the form services."""
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from typing import Any
 
 import pytest
 
 from ecrf.accounts.roles import Role
 from ecrf.crf.services import form_create
-from safety import links
+from ecrf.randomization.models import Assignment
+from ecrf.randomization.services import allocation_list_generate, participant_randomize
 from safety.meddra import ensure_demo_dictionary
 from safety.specs import AE_SPEC
-
+from tests.screening.factories import eligible_participant
 
 
 @pytest.fixture
@@ -22,34 +26,30 @@ def meddra(db):
 
 
 @pytest.fixture
-def phenotype(monkeypatch):
-    """Every participant is MALS (anakinra, IV) unless a test sets another."""
-    state = {"value": ("anakinra", "iv")}
-    monkeypatch.setattr(links, "possible_product", lambda participant: state["value"])
-    return state
+def randomize(users, site_a):
+    """``randomize(phenotype="MALS", arm=None)``: a participant of site A screened eligible with
+    that phenotype and randomized from the real allocation list; with ``arm``, the first one the
+    list assigns to that arm (the tests read the assignment, as the trial's statistician may)."""
+    allocation_list_generate(actor=users[Role.STATISTICIAN], seed="safety-tests", slots_per_stratum=12)
+    numbers = itertools.count(1)
+
+    def make(phenotype: str = "MALS", arm: str | None = None) -> Any:
+        author = users[Role.COORDINATOR]
+        for _ in range(12):
+            p = eligible_participant(author, users[Role.LAB], site_a, f"A-R{next(numbers):03d}", phenotype)
+            participant_randomize(actor=author, participant=p)
+            p.refresh_from_db()
+            if arm is None or Assignment.objects.get(participant_id=p.pk).slot.arm == arm:
+                return p
+        raise AssertionError(f"the allocation list gave no {arm} slot")
+
+    return make
 
 
 @pytest.fixture
-def arm(monkeypatch):
-    """The single-case unblinding answer (stands in for ecrf.randomization.unblinding)."""
-    state = {"value": "active", "calls": []}
-
-    def reveal(*, actor, participant, reason, password, request=None):  # noqa: ANN001, ANN202
-        from tests.conftest import PASSWORD
-
-        if Role.PHARMACOVIGILANCE not in {g.name for g in actor.groups.all()}:
-            from ecrf.core.errors import DomainError, ErrorCode
-
-            raise DomainError(ErrorCode.FORBIDDEN, "Only pharmacovigilance unblinds a potential SUSAR.")
-        if password != PASSWORD:
-            from ecrf.core.errors import DomainError, ErrorCode
-
-            raise DomainError(ErrorCode.REAUTH_FAILED, "Re-enter your password.", fields={"password": "Incorrect password."})
-        state["calls"].append((actor.pk, participant.pk, reason))
-        return state["value"]
-
-    monkeypatch.setattr(links, "reveal_for_susar", reveal)
-    return state
+def mals(randomize):
+    """A randomized MALS participant (possible product: anakinra, IV)."""
+    return randomize("MALS")
 
 
 def ae_data(**overrides: Any) -> dict[str, Any]:

@@ -14,7 +14,8 @@ from ecrf.audit.models import Event
 from ecrf.core.errors import DomainError
 from ecrf.crf.services import form_update
 from safety.clocks import ClockKind
-from safety.models import Adjudication, AdjudicationStatus, CaseStatus, Clock, ExpeditedAssessment, PvOutcome
+from ecrf.randomization.models import Unblinding
+from safety.models import Adjudication, AdjudicationStatus, CaseStatus, Clock, ExpeditedAssessment, PvClock, PvOutcome, Submission
 from safety.services import adjudication_review_submit, assessment_record, susar_report_submit, susar_unblind_and_decide
 from safety.specs import AE_SPEC
 from tests.conftest import PASSWORD
@@ -30,26 +31,27 @@ def _assess(users, ae, **kw):  # noqa: ANN001, ANN202
     return assessment_record(actor=users[Role.SAFETY_OFFICER], ae=ae, **args)
 
 
-def test_related_unexpected_case_becomes_a_potential_susar_with_a_blinded_15_day_clock(make_ae, users, phenotype):
-    ae = make_ae(**SERIOUS)  # investigator: IV possible (MALS -> anakinra, IV)
+def test_related_unexpected_case_becomes_a_potential_susar_with_a_blinded_15_day_clock(make_ae, users, mals):
+    ae = make_ae(participant=mals, **SERIOUS)  # investigator: IV possible (MALS -> anakinra, IV)
     case = _assess(users, ae)
     assert (case.product, case.route, case.related, case.status) == ("anakinra", "iv", True, CaseStatus.POTENTIAL_SUSAR)
     clock = Clock.objects.get(adverse_event=ae, kind=ClockKind.SUSAR_OTHER)
     assert clock.started_at == case.sponsor_aware_at and clock.visibility == "masked"
 
 
-def test_expected_or_unrelated_is_not_a_candidate(make_ae, users, phenotype):
-    assert _assess(users, make_ae(**SERIOUS), expected=True).status == CaseStatus.NOT_CANDIDATE
-    phenotype["value"] = ("interferon-gamma", "sc")  # SC causality is "unlikely"
-    case = _assess(users, make_ae(**SERIOUS))
+def test_expected_or_unrelated_is_not_a_candidate(make_ae, users, mals, randomize):
+    assert _assess(users, make_ae(participant=mals, **SERIOUS), expected=True).status == CaseStatus.NOT_CANDIDATE
+    immunoparalysis = randomize("immunoparalysis")  # interferon-gamma, SC: the SC causality is "unlikely"
+    case = _assess(users, make_ae(participant=immunoparalysis, **SERIOUS))
+    assert (case.product, case.route) == ("interferon-gamma", "sc")
     assert case.status == CaseStatus.NOT_CANDIDATE and not case.related
     # ... but the sponsor may upgrade the SC causality, which makes it related.
-    case = _assess(users, make_ae(**SERIOUS), sponsor_causality_sc="probable")
+    case = _assess(users, make_ae(participant=immunoparalysis, **SERIOUS), sponsor_causality_sc="probable")
     assert case.status == CaseStatus.POTENTIAL_SUSAR
 
 
-def test_a_downgrade_of_investigator_causality_is_refused_and_nothing_is_stored(make_ae, users, phenotype, api):
-    ae = make_ae(**SERIOUS)
+def test_a_downgrade_of_investigator_causality_is_refused_and_nothing_is_stored(make_ae, users, mals, api):
+    ae = make_ae(participant=mals, **SERIOUS)
     with pytest.raises(DomainError) as exc:
         _assess(users, ae, sponsor_causality_iv="unlikely")
     assert exc.value.status == 400 and "never downgrade" in exc.value.message
@@ -65,38 +67,52 @@ def test_a_downgrade_of_investigator_causality_is_refused_and_nothing_is_stored(
     assert "Cannot be weaker" in response.content.decode()
 
 
-def test_sponsor_awareness_before_the_investigator_is_refused(make_ae, users, phenotype):
-    ae = make_ae(**SERIOUS)
+def test_sponsor_awareness_before_the_investigator_is_refused(make_ae, users, mals):
+    ae = make_ae(participant=mals, **SERIOUS)
     with pytest.raises(DomainError) as exc:
         _assess(users, ae, sponsor_aware_at=ae.aware_at - dt.timedelta(hours=1))
     assert "sponsor_aware_at" in exc.value.fields
 
 
 @pytest.mark.parametrize("answer", ["active", "placebo"])
-def test_pharmacovigilance_unblinds_one_case_and_decides(make_ae, users, phenotype, arm, answer):
-    ae = make_ae(**SERIOUS)
+def test_pharmacovigilance_unblinds_one_case_and_decides(make_ae, users, randomize, answer):
+    """The real single-case unblinding (ecrf.randomization.unblinding.reveal_for_susar) of a
+    participant the real allocation list assigned to ``answer``."""
+    pv = users[Role.PHARMACOVIGILANCE]
+    ae = make_ae(participant=randomize("MALS", arm=answer), **SERIOUS)
     case = _assess(users, ae)
-    arm["value"] = answer
-    with pytest.raises(DomainError):
-        susar_unblind_and_decide(actor=users[Role.SAFETY_OFFICER], assessment=case, reason="x", password=PASSWORD)
     with pytest.raises(DomainError) as exc:
-        susar_unblind_and_decide(actor=users[Role.PHARMACOVIGILANCE], assessment=case, reason="", password=PASSWORD)
+        susar_unblind_and_decide(actor=users[Role.SAFETY_OFFICER], assessment=case, reason="x", password=PASSWORD)
+    assert exc.value.status == 403
+    with pytest.raises(DomainError) as exc:
+        susar_unblind_and_decide(actor=pv, assessment=case, reason="", password=PASSWORD)
     assert "reason" in exc.value.fields
-    case = susar_unblind_and_decide(actor=users[Role.PHARMACOVIGILANCE], assessment=case, reason="Potential SUSAR", password=PASSWORD)
-    assert arm["calls"] == [(users[Role.PHARMACOVIGILANCE].pk, ae.participant.pk, "Potential SUSAR")]
+    with pytest.raises(DomainError) as exc:
+        susar_unblind_and_decide(actor=pv, assessment=case, reason="Potential SUSAR", password="not-the-password")
+    assert exc.value.code.value == "reauthentication_failed"
+    case.refresh_from_db()
+    assert case.status == CaseStatus.POTENTIAL_SUSAR and not Unblinding.objects.exists()  # refused: nothing changed
+    case = susar_unblind_and_decide(actor=pv, assessment=case, reason="Potential SUSAR", password=PASSWORD)
+    assert list(Unblinding.objects.values_list("kind", "user_id", "participant_id", "reason")) == [
+        ("susar", pv.pk, ae.participant.pk, "Potential SUSAR")]
     clock = Clock.objects.get(adverse_event=ae, kind=ClockKind.SUSAR_OTHER)
-    assert case.status == CaseStatus.CLOSED
+    # The blinded row is closed the same way whichever the arm.
+    assert case.status == CaseStatus.CLOSED and clock.closed_at is not None and clock.closed_reason == "Potential SUSAR closed"
     if answer == "active":
-        assert case.pv_outcome == PvOutcome.SUSAR and clock.is_open
-        sub = susar_report_submit(actor=users[Role.PHARMACOVIGILANCE], clock=clock, submitted_at=case.sponsor_aware_at + dt.timedelta(days=3),
+        assert case.pv_outcome == PvOutcome.SUSAR
+        pv_clock = PvClock.objects.get(adverse_event=ae)
+        assert (pv_clock.kind, pv_clock.due_at, pv_clock.continues_id, pv_clock.is_open) == (
+            ClockKind.SUSAR_OTHER, clock.due_at, clock.pk, True)
+        sub = susar_report_submit(actor=pv, clock=pv_clock, submitted_at=case.sponsor_aware_at + dt.timedelta(days=3),
                                   recipient="EMA EudraVigilance", reference="EU-SUSAR-1")
-        clock.refresh_from_db()
-        assert clock.met_at == sub.submitted_at and not sub.late
+        pv_clock.refresh_from_db()
+        assert pv_clock.met_at == sub.submitted_at and not sub.late
+        with pytest.raises(DomainError) as exc:
+            susar_report_submit(actor=pv, clock=pv_clock, submitted_at=dt.datetime.now(UTC), recipient="EMA", reference="x")
+        assert (exc.value.code.value, exc.value.status) == ("clock_already_met", 409)
+        assert not Submission.objects.exists()  # the blinded submissions table is untouched
     else:
-        assert case.pv_outcome == PvOutcome.NOT_SUSAR and clock.closed_at is not None
-        with pytest.raises(DomainError):
-            susar_report_submit(actor=users[Role.PHARMACOVIGILANCE], clock=clock, submitted_at=dt.datetime.now(UTC),
-                                recipient="EMA", reference="x")
+        assert case.pv_outcome == PvOutcome.NOT_SUSAR and not PvClock.objects.exists()
     # The blinded history says the same words either way.
     assert case.history.first().history_change_reason == "Potential SUSAR closed"
 
@@ -125,16 +141,15 @@ def _scrub(value):  # noqa: ANN001, ANN202
     return value
 
 
-def test_counterfactual_blinded_readers_see_the_same_whatever_the_arm(make_ae, make_participant, users, phenotype, arm, api):
+def test_counterfactual_blinded_readers_see_the_same_whatever_the_arm(make_ae, randomize, users, api):
     """Two identical cases, one decided 'active' and one 'placebo': every blinded reader's pages
     and API answers are the same once ids are set aside; pharmacovigilance's differ."""
     seen = {}
     for answer in ("active", "placebo"):
-        participant = make_participant()
+        participant = randomize("MALS", arm=answer)
         ae = make_ae(participant=participant, **SERIOUS)
         Clock.objects.filter(adverse_event=ae, kind=ClockKind.SAE_INITIAL).update(met_at=ae.aware_at)
         case = _assess(users, ae)
-        arm["value"] = answer
         susar_unblind_and_decide(actor=users[Role.PHARMACOVIGILANCE], assessment=case, reason="SUSAR?", password=PASSWORD)
         views = {}
         for role in (Role.INVESTIGATOR, Role.COORDINATOR, Role.MONITOR, Role.DATA_MANAGER, Role.SAFETY_OFFICER):
@@ -169,8 +184,8 @@ def test_counterfactual_blinded_readers_see_the_same_whatever_the_arm(make_ae, m
     assert "SUSAR (reported)" in seen["active"][("pv", "case")] and "Not a SUSAR" in seen["placebo"][("pv", "case")]
 
 
-def test_a_non_pv_user_asking_for_the_unblinding_step_is_refused_and_audited(make_ae, users, phenotype):
-    case = _assess(users, make_ae(**SERIOUS))
+def test_a_non_pv_user_asking_for_the_unblinding_step_is_refused_and_audited(make_ae, users, mals):
+    case = _assess(users, make_ae(participant=mals, **SERIOUS))
     client = Client()
     client.force_login(users[Role.SAFETY_OFFICER])
     assert client.get(f"/safety/cases/{case.pk}/").status_code == 403
