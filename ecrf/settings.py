@@ -18,6 +18,14 @@ VAR_DIR = BASE_DIR / "var"
 DEBUG = env_bool("DEBUG", default=False)
 # A production deployment must set SECRET_KEY; only DEBUG runs fall back to a local key.
 SECRET_KEY = env_str("SECRET_KEY", required=not DEBUG) or "insecure-local-development-key-not-for-production-use"
+# The audit chain's HMAC key: kept outside the database so that database access alone cannot
+# forge the chain; required in production like SECRET_KEY (and distinct from it).
+AUDIT_HMAC_KEY = env_str("AUDIT_HMAC_KEY", required=not DEBUG) or "insecure-local-development-audit-key"
+if not DEBUG and (len(AUDIT_HMAC_KEY) < 32 or AUDIT_HMAC_KEY == SECRET_KEY):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("Environment variable AUDIT_HMAC_KEY must be at least 32 characters and differ "
+                               "from SECRET_KEY.")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
 if not DEBUG and not ALLOWED_HOSTS:
     from django.core.exceptions import ImproperlyConfigured

@@ -4,6 +4,7 @@ import os
 
 os.environ.setdefault("DEBUG", "1")
 os.environ.setdefault("SECRET_KEY", "test-secret-key-for-the-test-suite-only-0123456789")
+os.environ.setdefault("AUDIT_HMAC_KEY", "test-audit-hmac-key-for-the-test-suite-only-0123456789")
 os.environ.setdefault("ECRF_EXTRA_APPS", "tests.testapp")
 os.environ.setdefault("DATABASE_URL", "sqlite:///var/test-ecrf.sqlite3")
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API in live-server tests

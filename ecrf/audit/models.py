@@ -9,21 +9,38 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from ecrf.audit.chain import GENESIS, HASH_FIELDS, row_digest
+from ecrf.audit.chain import GENESIS, HASH_FIELDS, head_seal, row_digest
+
+
+def audit_key() -> bytes:
+    """The chain's HMAC key, from the environment (``AUDIT_HMAC_KEY``), never from the database."""
+    return settings.AUDIT_HMAC_KEY.encode("utf-8")
 
 
 class ChainHead(models.Model):
-    """The last hash of one audit table; locked while a row is appended (serialises writers)."""
+    """The last link of one audit table; locked while a row is appended (serialises writers).
+
+    ``seal`` is a keyed MAC over (table, last_pk, last_hash): a head moved back by hand to hide
+    removed rows no longer matches its seal."""
 
     table = models.CharField(max_length=100, primary_key=True)
     last_hash = models.CharField(max_length=64, default=GENESIS)
     last_pk = models.BigIntegerField(null=True)
+    seal = models.CharField(max_length=64, default="")
 
     class Meta:
         verbose_name = _("audit chain head")
 
     def __str__(self) -> str:
         return f"{self.table} @ {self.last_pk}"
+
+    def advance(self, *, last_hash: str, last_pk: int | None) -> None:
+        self.last_hash, self.last_pk = last_hash, last_pk
+        self.seal = head_seal(self.table, last_pk, last_hash, key=audit_key())
+        self.save(update_fields=["last_hash", "last_pk", "seal"])
+
+    def seal_holds(self) -> bool:
+        return self.seal == head_seal(self.table, self.last_pk, self.last_hash, key=audit_key())
 
 
 def chain_content(instance: models.Model) -> dict[str, Any]:
@@ -42,11 +59,9 @@ def append_to_chain(instance: models.Model) -> None:
         ChainHead.objects.get_or_create(table=table)
         head = ChainHead.objects.select_for_update().get(table=table)
         instance.prev_hash = head.last_hash
-        instance.row_hash = row_digest(head.last_hash, table, chain_content(instance))
+        instance.row_hash = row_digest(head.last_hash, table, chain_content(instance), key=audit_key())
         models.Model.save(instance, force_insert=True)
-        head.last_hash = instance.row_hash
-        head.last_pk = instance.pk
-        head.save(update_fields=["last_hash", "last_pk"])
+        head.advance(last_hash=instance.row_hash, last_pk=instance.pk)
 
 
 def append_many_to_chain(model: type[models.Model], records: list[models.Model], *, batch_size: int = 1000) -> None:
@@ -60,15 +75,14 @@ def append_many_to_chain(model: type[models.Model], records: list[models.Model],
         ChainHead.objects.get_or_create(table=table)
         head = ChainHead.objects.select_for_update().get(table=table)
         prev = head.last_hash
+        key = audit_key()
         for record in records:
             record.prev_hash = prev
-            record.row_hash = row_digest(prev, table, chain_content(record))
+            record.row_hash = row_digest(prev, table, chain_content(record), key=key)
             prev = record.row_hash
         model.objects.bulk_create(records, batch_size=batch_size)
-        head.last_hash = prev
-        head.last_pk = records[-1].pk if records[-1].pk is not None else (
-            model.objects.order_by("-pk").values_list("pk", flat=True).first())
-        head.save(update_fields=["last_hash", "last_pk"])
+        head.advance(last_hash=prev, last_pk=records[-1].pk if records[-1].pk is not None else (
+            model.objects.order_by("-pk").values_list("pk", flat=True).first()))
 
 
 class ChainedRecord(models.Model):

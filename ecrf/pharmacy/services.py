@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from ecrf.core.errors import DomainError, ErrorCode, invalid
+from ecrf.crf.guard import assert_writable
 from ecrf.crf.models import Participant
 from ecrf.pharmacy.models import Preparation, PreparationStatus, Product, Route
 from ecrf.pharmacy.selectors import pharmacy_participant, worklist
@@ -21,6 +22,8 @@ def preparation_record(*, actor: Any, participant: Participant, route: str, prod
     """One prepared dose. The product must be the one the participant's arm and phenotype need
     (the pharmacist is unblinded: this message may name it); the label is arm-free."""
     participant = pharmacy_participant(actor, participant.pk)  # 403 for non-pharmacists, 404 other sites
+    # DESIGN.md invariant 5: a preparation is participant data; a freeze or lock refuses it.
+    assert_writable(participant=participant)
     errors: dict[str, str] = {}
     if route not in Route.values:
         errors["route"] = f"Unknown route {route!r}; use iv or sc."
@@ -63,7 +66,8 @@ def preparation_record(*, actor: Any, participant: Participant, route: str, prod
 @transaction.atomic
 def preparation_retract(*, actor: Any, preparation: Preparation, reason: str, version: int) -> Preparation:
     pharmacy_participant(actor, preparation.participant_id)
-    current = Preparation.objects.select_for_update().get(pk=preparation.pk)
+    current = Preparation.objects.select_for_update().select_related("participant").get(pk=preparation.pk)
+    assert_writable(participant=current.participant, form=current)
     if current.version != version:
         raise DomainError(ErrorCode.STALE_VERSION, "This preparation changed since you read it; reload it.")
     if current.status == PreparationStatus.RETRACTED:

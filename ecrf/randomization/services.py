@@ -114,6 +114,8 @@ def allocation_list_generate(*, actor: Any, seed: str, slots_per_stratum: int,
                              strata: Sequence[Sequence[str]] | None = None) -> AllocationList:
     """Generate permuted blocks from a recorded seed, one sequence per stratum (statistician)."""
     require_role(actor, STATISTICIAN, "generate allocation lists")
+    # A study-scope freeze or lock refuses new lists too (DESIGN.md invariant 5).
+    assert_writable()
     protocol = current_protocol()
     seed = (seed or "").strip()
     if not seed:
@@ -141,6 +143,8 @@ def allocation_list_import(*, actor: Any, filename: str, content: bytes,
     """Import the statistician's list file, refused whole on any problem (unbalanced block,
     unknown stratum, gaps...); its checksum is recorded."""
     require_role(actor, STATISTICIAN, "import allocation lists")
+    # A study-scope freeze or lock refuses new lists too (DESIGN.md invariant 5).
+    assert_writable()
     protocol = current_protocol()
     try:
         text = content.decode("utf-8-sig")

@@ -12,6 +12,7 @@ import pytest
 PROD = {
     "DEBUG": "0",
     "SECRET_KEY": "a-very-long-random-production-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
+    "AUDIT_HMAC_KEY": "a-separate-long-random-audit-chain-key-0123456789-abcdefghijklmnopqrstuvwxyz",
     "ALLOWED_HOSTS": "ecrf.example.org",
     "DATABASE_URL": "sqlite:////tmp/ecrf-deploy-check.sqlite3",
     "CELERY_BROKER_URL": "redis://127.0.0.1:6399/0",
@@ -19,7 +20,7 @@ PROD = {
 
 
 def run_manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    base = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL",
+    base = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "AUDIT_HMAC_KEY", "ALLOWED_HOSTS", "DATABASE_URL",
                                                           "CELERY_BROKER_URL", "DJANGO_SETTINGS_MODULE",
                                                           "DJANGO_ALLOW_ASYNC_UNSAFE", "ECRF_EXTRA_APPS"}}
     return subprocess.run([sys.executable, "manage.py", *args], env={**base, "DJANGO_SETTINGS_MODULE": "ecrf.settings", **env},
@@ -36,6 +37,8 @@ def test_check_deploy_is_clean_with_production_variables():
     ("override", "named"),
     [
         ({"SECRET_KEY": ""}, "SECRET_KEY"),
+        ({"AUDIT_HMAC_KEY": ""}, "AUDIT_HMAC_KEY"),
+        ({"AUDIT_HMAC_KEY": "short"}, "AUDIT_HMAC_KEY"),
         ({"ALLOWED_HOSTS": ""}, "ALLOWED_HOSTS"),
         ({"DEBUG": "maybe"}, "DEBUG"),
         ({"DATABASE_URL": "mysql://x/y"}, "DATABASE_URL"),

@@ -4,7 +4,8 @@ from ecrf.audit.integrity import verify_chain
 
 
 class Command(BaseCommand):
-    help = "Verify the audit trail's hash chain; report the first broken link."
+    help = ("Verify the audit trail: every keyed hash chain, every chain head's seal, and every live audited "
+            "row against its latest history row; report the first problem.")
 
     def handle(self, *args, **options):
         report = verify_chain()

@@ -1,0 +1,375 @@
+"""Every write path passes the one write guard (DESIGN.md invariant 5: frozen or locked data
+changes through no path until an audited unlock).
+
+The paths are ENUMERATED, not listed by hand: every public keyword-only function of every app's
+``services`` module (and ``randomization.unblinding``), and every URL of the URL conf that
+accepts POST, PUT, PATCH or DELETE. Each must be classified below; a new service or a new write
+URL that is not fails ``test_every_write_service_is_classified`` /
+``test_every_write_url_reaches_only_classified_services`` until someone decides whether it writes
+clinical data (then it must reach ``assert_writable``) or not (then the reason is written here).
+The behavioural tests then try the paths under a participant, site or study lock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import inspect
+import types
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from django.apps import apps
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from ecrf.accounts.roles import Role
+from ecrf.core.errors import DomainError, ErrorCode
+from ecrf.crf import guard
+from ecrf.crf.models import LockScope, Participant
+from ecrf.crf.services import form_create, participant_create, participant_mark_randomized
+from tests.testapp.specs import VITALS
+
+# Clinical writes: each must reach ecrf.crf.guard.assert_writable (directly or through another).
+GUARDED = {
+    "ecrf.crf.services.form_create", "ecrf.crf.services.form_update", "ecrf.crf.services.form_submit",
+    "ecrf.crf.services.form_retract", "ecrf.crf.services.form_mark_not_done",
+    "ecrf.crf.services.participant_create", "ecrf.crf.services.participant_mark_randomized",
+    "ecrf.screening.services.screening_register", "ecrf.screening.services.screening_reassess",
+    "ecrf.screening.services.screening_fix_for_randomization",
+    "ecrf.screening.services.consent_record_patient_decision", "ecrf.screening.services.consent_withdraw",
+    "ecrf.randomization.services.participant_randomize",
+    "ecrf.randomization.services.allocation_list_generate", "ecrf.randomization.services.allocation_list_import",
+    "ecrf.pharmacy.services.preparation_record", "ecrf.pharmacy.services.preparation_retract",
+    "ecrf.deviations.services.deviation_raise_system", "ecrf.dosing.services.missed_dose_raise",
+    "ecrf.sofa.services.sofa_days_rescore_after",
+    "safety.services.sae_report_submit", "safety.services.followup_request",
+}
+
+# Not clinical data writes, or deliberately allowed under a lock; each with the reason.
+NOT_GUARDED = {
+    "ecrf.study.services.site_create": "configuration: a new site holds no participant data",
+    "ecrf.study.services.study_update": "configuration (protocol constants), audited as study_config_change",
+    "ecrf.accounts.services.login_failed": "account security, not clinical data",
+    "ecrf.accounts.services.login_succeeded": "account security, not clinical data",
+    "ecrf.accounts.services.reauthenticate": "checks a password; writes only the audit event of a failure",
+    "ecrf.accounts.services.user_create": "accounts and roles, not clinical data",
+    "ecrf.accounts.services.role_grant_request": "accounts and roles, not clinical data",
+    "ecrf.accounts.services.role_grant_approve": "accounts and roles, not clinical data",
+    "ecrf.accounts.services.role_grant_refuse": "accounts and roles, not clinical data",
+    "ecrf.accounts.services.role_revoke": "accounts and roles, not clinical data",
+    "ecrf.accounts.services.user_blinded_roles_set": "accounts and roles, not clinical data",
+    "ecrf.audit.services.event_record": "the event log itself: a lock must never silence the audit trail",
+    "ecrf.notifications.services.notify": "notification outbox, not clinical data",
+    "ecrf.notifications.services.notification_deliver": "notification delivery bookkeeping",
+    "ecrf.notifications.services.notification_mark_read": "a user's inbox state",
+    "ecrf.screening.services.compute_outcome": "pure derivation, writes nothing",
+    "ecrf.screening.services.check_post_randomization_correction":
+        "called only inside screening_reassess / form writes, after their guard",
+    "ecrf.randomization.services.allocation_list_verify": "reads the list and regenerates it; writes nothing",
+    "ecrf.randomization.unblinding.participant_emergency_unblind":
+        "patient safety: a lock never stands between a clinician and a medical emergency (audited event)",
+    "ecrf.randomization.unblinding.reveal_for_susar":
+        "patient safety: expedited reporting of a SUSAR goes on after a lock (audited event)",
+    "ecrf.randomization.unblinding.study_unblind": "requires the study lock by design (after database lock)",
+    "ecrf.randomization.unblinding.unblinding_notify_safety_contact": "e-mail bookkeeping of an unblinding",
+    "ecrf.crf.services.participant_flag_unblinded": "part of the emergency unblinding (see above)",
+    "ecrf.dosing.services.missed_dose_sweep": "finds overdue doses and calls missed_dose_raise (guarded)",
+    "ecrf.sofa.services.endpoints_schedule": "enqueues a derivation; writes nothing clinical",
+    "safety.services.clocks_evaluate": "reporting-clock notifications; regulatory clocks keep running after a lock",
+    "safety.services.review_access_denied": "records an access-denied event",
+}
+
+# Clinical writes found without the guard in files outside this module's owners' reach; each is
+# asserted to be still unguarded so that the entry must be moved to GUARDED once it is fixed.
+KNOWN_GAPS = {
+    "ecrf.sofa.services.endpoint_derive": "re-derives endpoints of a locked participant",
+    "ecrf.sofa.services.endpoints_rederive": "bulk re-derivation of endpoints, also of locked participants",
+    "safety.services.adverse_event_changed": "starts SAE clocks and reports after an AE write",
+    "safety.services.ae_death_recheck": "re-checks AEs after a death is recorded",
+    "safety.services.assessment_record": "expectedness assessment of an AE",
+    "safety.services.clock_start": "starts a reporting clock",
+    "safety.services.susar_report_submit": "records a SUSAR submission",
+    "safety.services.susar_unblind_and_decide": "SUSAR decision (its unblinding is allowed; the decision?)",
+    "safety.services.adjudication_review_submit": "an adjudicator's review",
+}
+
+
+def _service_modules() -> list[types.ModuleType]:
+    found = []
+    for app in apps.get_app_configs():
+        if not (app.name.startswith("ecrf.") or app.name == "safety"):
+            continue
+        for sub in ("services", "unblinding"):
+            try:
+                found.append(importlib.import_module(f"{app.name}.{sub}"))
+            except ModuleNotFoundError as exc:
+                if exc.name != f"{app.name}.{sub}":
+                    raise
+    return found
+
+
+def write_services() -> dict[str, Callable]:
+    """Public functions of the services modules that take keyword-only arguments (STYLE.md:
+    services are keyword-only; pure helpers take positional values)."""
+    out = {}
+    for module in _service_modules():
+        for name, func in inspect.getmembers(module, inspect.isfunction):
+            if func.__module__ != module.__name__ or name.startswith("_"):
+                continue
+            if any(p.kind is p.KEYWORD_ONLY for p in inspect.signature(func).parameters.values()):
+                out[f"{module.__name__}.{name}"] = func
+    return out
+
+
+def _codes(code: types.CodeType) -> Iterator[types.CodeType]:
+    yield code
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            yield from _codes(const)
+
+
+def _project(obj: Any) -> bool:
+    module = getattr(obj, "__module__", "") or ""
+    return module.startswith(("ecrf.", "safety."))
+
+
+def reached(func: Callable, *, owner: type | None = None, seen: set | None = None) -> set[Callable]:
+    """Project functions ``func`` calls, transitively: names it loads from its globals, from
+    modules it loads, from dicts of functions it loads, and methods of ``owner`` it names."""
+    seen = set() if seen is None else seen
+    func = inspect.unwrap(func)
+    if func in seen or not hasattr(func, "__code__"):
+        return set()
+    seen.add(func)
+    names = {n for code in _codes(func.__code__) for n in code.co_names}
+    candidates: list[Any] = []
+    for name in names:
+        value = func.__globals__.get(name)
+        if isinstance(value, types.ModuleType):
+            candidates += [getattr(value, n) for n in names if hasattr(value, n)]
+        elif isinstance(value, dict):
+            candidates += list(value.values())
+        elif value is not None:
+            candidates.append(value)
+        if owner is not None and isinstance(inspect.getattr_static(owner, name, None), types.FunctionType):
+            candidates.append(getattr(owner, name))
+    found = set()
+    for candidate in candidates:
+        if inspect.isfunction(candidate) and _project(candidate):
+            found.add(candidate)
+            found |= reached(candidate, owner=owner, seen=seen)
+    # Closure cells: functions built by factories (build_viewset) capture their helpers.
+    for cell in func.__closure__ or ():
+        try:
+            value = cell.cell_contents
+        except ValueError:
+            continue
+        if inspect.isfunction(value) and _project(value):
+            found.add(value)
+            found |= reached(value, owner=owner, seen=seen)
+    return found
+
+
+def _guarded(func: Callable) -> bool:
+    return inspect.unwrap(guard.assert_writable) in reached(func) or func is guard.assert_writable
+
+
+def test_every_write_service_is_classified():
+    services = write_services()
+    unclassified = sorted(set(services) - GUARDED - set(NOT_GUARDED) - set(KNOWN_GAPS))
+    assert not unclassified, f"New write services: decide whether they write clinical data: {unclassified}"
+    stale = sorted((GUARDED | set(NOT_GUARDED) | set(KNOWN_GAPS)) - set(services))
+    assert not stale, f"Classified but no longer services: {stale}"
+
+
+@pytest.mark.parametrize("dotted", sorted(GUARDED))
+def test_every_clinical_write_service_reaches_the_guard(dotted):
+    assert _guarded(write_services()[dotted]), f"{dotted} writes clinical data but never calls assert_writable"
+
+
+@pytest.mark.parametrize("dotted", sorted(KNOWN_GAPS))
+def test_known_gaps_are_still_gaps(dotted):
+    # When this fails, the gap was fixed: move the entry from KNOWN_GAPS to GUARDED.
+    assert not _guarded(write_services()[dotted])
+
+
+# --- URLs -------------------------------------------------------------------------------------
+
+WRITE_METHODS = ("post", "put", "patch", "delete")
+# Write URLs that reach no clinical write service, with the reason.
+NON_CLINICAL_URLS = {
+    "accounts:login": "authentication", "accounts:logout": "authentication",
+    "notification-read": "a user's inbox state", "notifications:mark-read": "a user's inbox state",
+}
+
+
+def _walk(resolver: URLResolver, namespace: str | None = None) -> Iterator[tuple[str, Any]]:
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            if entry.namespace == "admin":
+                continue  # the admin writes through the services (ecrf/crf/admin.py; tested there)
+            inner = ":".join(n for n in (namespace, entry.namespace) if n) or None
+            yield from _walk(entry, inner)
+        elif isinstance(entry, URLPattern) and entry.name:
+            yield (f"{namespace}:{entry.name}" if namespace else entry.name), entry.callback
+
+
+def write_urls() -> dict[str, list[tuple[Callable, type | None]]]:
+    """Every URL that accepts a write method -> its handlers (function, owning class)."""
+    out: dict[str, list[tuple[Callable, type | None]]] = {}
+    for name, callback in _walk(get_resolver()):
+        actions = getattr(callback, "actions", None)
+        cls = getattr(callback, "cls", None) or getattr(callback, "view_class", None)
+        if actions:
+            handlers = [(getattr(cls, h), cls) for m, h in actions.items() if m in WRITE_METHODS]
+        elif cls is not None:
+            handlers = [(getattr(cls, m), cls) for m in WRITE_METHODS if hasattr(cls, m)]
+        else:
+            func = inspect.unwrap(callback)
+            handlers = [(func, None)] if "POST" in inspect.getsource(func) else []
+        if handlers:
+            out[name] = handlers
+    return out
+
+
+def test_every_write_url_reaches_only_classified_services():
+    services = {g: dotted for dotted, f in write_services().items() for g in (f, inspect.unwrap(f))}
+    urls = write_urls()
+    assert "preparation-list" in urls and "test-vitals-list" in urls and "crf:form-new" in urls
+    problems = []
+    for name, handlers in sorted(urls.items()):
+        touched = set()
+        refuses_delete = False
+        for func, owner in handlers:
+            calls = reached(func, owner=owner)
+            touched |= {services[f] for f in calls if f in services}
+            refuses_delete |= func.__name__ == "destroy"
+        clinical = touched - set(NOT_GUARDED)
+        if name in NON_CLINICAL_URLS:
+            if clinical:
+                problems.append(f"{name} is listed as not clinical but reaches {sorted(clinical)}")
+        elif not touched and not refuses_delete:
+            problems.append(f"{name} accepts writes but reaches no classified service")
+    assert not problems, problems
+
+
+# --- behaviour under a lock ---------------------------------------------------------------------
+
+def _lock(participant: Participant, level: str) -> LockScope:
+    kwargs = {"participant": participant} if level == "participant" else (
+        {"site": participant.site} if level == "site" else {})
+    return LockScope.objects.create(level=level, kind="lock", reason="test", **kwargs)
+
+
+def _refused(call: Callable[[], Any]) -> None:
+    with pytest.raises(DomainError) as info:
+        call()
+    assert info.value.status == 409 and info.value.code == ErrorCode.LOCKED
+
+
+@pytest.fixture
+def vitals(coordinator, participant_a):
+    return form_create(actor=coordinator, spec=VITALS, participant=participant_a, submit=True,
+                       data={"measured_on": dt.date(2026, 11, 20), "temperature": "38.5", "heart_rate": 100})
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("level", ["participant", "site", "study"])
+def test_generic_form_routes_refuse_under_a_lock(api, coordinator, participant_a, vitals, level):
+    _lock(participant_a, level)
+    client = api(coordinator)
+    base = f"/api/v1/{VITALS.slug}/"
+    before = VITALS.model.history.count()
+    attempts = [
+        client.post(base, {"participant": participant_a.pk, "measured_on": "2026-11-21",
+                                  "temperature": "37.0", "heart_rate": 80}, format="json"),
+        client.patch(f"{base}{vitals.pk}/", {"heart_rate": 70, "expected_version": vitals.version, "reason": "x"}, format="json"),
+        client.post(f"{base}{vitals.pk}/retract/", {"expected_version": vitals.version, "reason": "x"}, format="json"),
+        client.post(f"{base}{vitals.pk}/not-done/", {"expected_version": vitals.version, "reason": "x"}, format="json"),
+        client.post(f"{base}{vitals.pk}/submit/", {"expected_version": vitals.version, "reason": "x"}, format="json"),
+    ]
+    assert [r.status_code for r in attempts] == [409] * 5, [r.content for r in attempts]
+    assert all(r.json()["error"]["code"] == "locked" for r in attempts)
+    assert client.delete(f"{base}{vitals.pk}/").status_code >= 400
+    assert VITALS.model.history.count() == before
+
+
+@pytest.mark.django_db
+def test_participant_services_refuse_under_a_lock(coordinator, participant_a, site_a):
+    _lock(participant_a, "participant")
+    _refused(lambda: participant_mark_randomized(participant=participant_a, subject_id="A-999",
+                                                 randomized_at=dt.datetime(2026, 11, 20, tzinfo=dt.UTC), actor=coordinator))
+    LockScope.objects.create(level="site", kind="freeze", site=site_a, reason="test")
+    _refused(lambda: participant_create(actor=coordinator, site=site_a, screening_number="A-NEW"))
+    assert not Participant.objects.filter(screening_number="A-NEW").exists()
+
+
+@pytest.fixture
+def randomized(users, site_a, allocation):  # noqa: F811
+    from ecrf.randomization.services import participant_randomize
+    from tests.screening.factories import eligible_participant
+
+    participant = eligible_participant(users[Role.COORDINATOR], users[Role.LAB], site_a, "A-G1")
+    participant_randomize(actor=users[Role.COORDINATOR], participant=participant)
+    participant.refresh_from_db()
+    return participant
+
+
+from tests.randomization.conftest import _no_broker, allocation  # noqa: E402,F401
+
+
+@pytest.mark.django_db
+def test_randomize_refuses_under_a_lock(users, site_a, allocation):  # noqa: F811
+    from ecrf.randomization.models import Assignment
+    from tests.screening.factories import eligible_participant
+
+    participant = eligible_participant(users[Role.COORDINATOR], users[Role.LAB], site_a, "A-G2")
+    _lock(participant, "participant")
+    from ecrf.randomization.services import participant_randomize
+
+    _refused(lambda: participant_randomize(actor=users[Role.COORDINATOR], participant=participant))
+    assert not Assignment.objects.filter(participant_id=participant.pk).exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("level", ["participant", "site", "study"])
+def test_pharmacy_preparations_refuse_under_a_lock(api, users, randomized, level):
+    from ecrf.pharmacy.models import Preparation
+    from ecrf.pharmacy.selectors import worklist
+    from ecrf.pharmacy.services import preparation_record, preparation_retract
+
+    pharmacist = users[Role.PHARMACIST]
+    need = {r.route: r for r in worklist(pharmacist, [randomized])[0].requirements}["iv"]
+    done = preparation_record(actor=pharmacist, participant=randomized, route="iv", product=need.product, lot="L0")
+    lock = _lock(randomized, level)
+    response = api(pharmacist).post("/api/v1/preparations/", {"participant": randomized.pk, "route": "iv",
+                                                              "product": need.product, "lot": "L1"}, format="json")
+    assert response.status_code == 409, response.content
+    assert response.json()["error"]["code"] == "locked"
+    _refused(lambda: preparation_record(actor=pharmacist, participant=randomized, route="iv",
+                                        product=need.product, lot="L1"))
+    _refused(lambda: preparation_retract(actor=pharmacist, preparation=done, reason="wrong lot", version=done.version))
+    assert list(Preparation.objects.values_list("lot", "status")) == [("L0", done.status)]
+    assert lock.is_active
+
+
+@pytest.mark.django_db
+def test_allocation_lists_refuse_under_a_study_lock(users, participant_a):
+    from ecrf.randomization.models import AllocationList
+    from ecrf.randomization.services import allocation_list_generate, allocation_list_import
+
+    _lock(participant_a, "study")
+    statistician = users[Role.STATISTICIAN]
+    _refused(lambda: allocation_list_generate(actor=statistician, seed="s", slots_per_stratum=4))
+    _refused(lambda: allocation_list_import(actor=statistician, filename="l.csv", content=b"stratum,sequence\n"))
+    assert not AllocationList.objects.exists()
+
+
+@pytest.mark.django_db
+def test_system_deviation_refuses_under_a_lock(participant_a):
+    from ecrf.deviations.services import deviation_raise_system
+
+    _lock(participant_a, "participant")
+    _refused(lambda: deviation_raise_system(participant=participant_a, rule_code="T1", category="other",
+                                            description="test", occurred_on=dt.date(2026, 11, 20)))
