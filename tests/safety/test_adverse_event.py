@@ -96,7 +96,7 @@ def test_exempted_event_is_recorded_with_the_exemption_visible_and_no_24_hour_cl
 def test_treatment_emergent_counts_from_the_first_dose_to_day_30(make_ae, monkeypatch):
     first = dt.datetime(2025, 6, 1, 22, 30, tzinfo=dt.UTC)  # 2 June 01:30 in Athens (site A)
     monkeypatch.setattr(links, "first_dose_at", lambda participant: first)
-    assert make_ae(onset_date=dt.date(2025, 6, 2)).treatment_emergent is True
+    assert make_ae(onset_date=dt.date(2025, 6, 2), aware_at=dt.datetime(2025, 6, 2, 9, 0, tzinfo=dt.UTC)).treatment_emergent is True
     assert make_ae(onset_date=dt.date(2025, 6, 1)).treatment_emergent is False
     assert make_ae(onset_date=dt.date(2025, 7, 2), aware_at=dt.datetime(2025, 7, 2, tzinfo=dt.UTC)).treatment_emergent is True
     assert make_ae(onset_date=dt.date(2025, 7, 3), aware_at=dt.datetime(2025, 7, 3, tzinfo=dt.UTC)).treatment_emergent is False
