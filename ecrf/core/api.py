@@ -14,6 +14,7 @@ from django.core.exceptions import (
     ValidationError as DjangoValidationError,
 )
 from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 from django_filters import filters as django_filters
@@ -138,9 +139,10 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         return error_response("request_too_large", _too_large_message(), 413)
     if isinstance(exc, TooManyFieldsSent):
         return error_response("invalid", "The request has too many fields.", 400)
-    if isinstance(exc, OverflowError):
-        # A number in the URL or the query beyond the database's integers: no such record.
-        return error_response("invalid", "A number in the request is out of range.", 400)
+    if isinstance(exc, OverflowError | DataError):
+        # A number in the URL beyond the database's integers (SQLite's driver overflows,
+        # PostgreSQL refuses it as out of range): bad input, and nothing was written.
+        return error_response("invalid", "A value in the request is out of range.", 400)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound("No such record, or it is not visible to you.")
     elif isinstance(exc, PermissionDenied):
