@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "simple_history",
+    "axes",
     "ecrf.core",
     "ecrf.study",
     "ecrf.accounts",
@@ -82,9 +83,12 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "ecrf.accounts.middleware.SiteTimezoneMiddleware",
     "ecrf.core.middleware.DomainErrorMiddleware",
+    # Last, as django-axes requires: turns a locked-out login into its lockout response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "ecrf.urls"
@@ -114,12 +118,26 @@ TEMPLATES = [
 DATABASES = {"default": database_from_url(env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'ecrf.sqlite3'}"))}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-AUTHENTICATION_BACKENDS = ["ecrf.accounts.backends.LockoutModelBackend"]
+# django-axes first: it refuses a locked-out user name + address before the password is checked.
+AUTHENTICATION_BACKENDS = ["ecrf.accounts.backends.AxesBackend", "django.contrib.auth.backends.ModelBackend"]
+# Lockout after repeated failed logins (Part 11 access control), by user name AND client address
+# together: someone elsewhere who knows a user name cannot lock the real user out.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_FAILURE_LIMIT = "ecrf.accounts.backends.failure_limit"  # Protocol.max_failed_logins
+AXES_COOLOFF_TIME = "ecrf.accounts.backends.cool_off"  # Protocol.lockout_minutes
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "ecrf.accounts.backends.client_ip"
+AXES_LOCKOUT_CALLABLE = "ecrf.accounts.backends.lockout_response"
+AXES_VERBOSE = False
+# Reverse proxies in front of the application whose X-Forwarded-For entries are trusted.
+ECRF_TRUSTED_PROXY_COUNT = env_int("ECRF_TRUSTED_PROXY_COUNT", 0)
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Strength, not only length: "aaaaaaaaaaaa" is twelve characters and no password.
+    {"NAME": "ecrf.accounts.passwords.StrengthValidator"},
 ]
 
 # Idle session timeout (Part 11 access control): the session expires after this many
@@ -137,6 +155,21 @@ SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy on every response (django-csp): only the application's own scripts and
+# styles run; no inline script, no plug-ins, no framing, forms post only here. The API docs page
+# relaxes its own policy (ecrf/urls.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [
@@ -169,13 +202,19 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "ecrf@localhost")
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first, so an anonymous API call gets 401 with "WWW-Authenticate: Token".
-        "rest_framework.authentication.TokenAuthentication",
+        "ecrf.accounts.backends.LockoutTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "ecrf.core.api.Pagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["ecrf.core.api.BoundedFilterBackend"],
+    # The JSON parser with the body-size and nesting-depth limits (ecrf.core.api.JSONParser).
+    "DEFAULT_PARSER_CLASSES": [
+        "ecrf.core.api.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "ecrf.core.api.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",

@@ -11,7 +11,8 @@ import importlib.util
 from django.apps import apps
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from csp.decorators import csp_update
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
 
@@ -46,8 +47,17 @@ urlpatterns = [
     path("accounts/", include("ecrf.accounts.urls")),
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    # Swagger UI with its start-up script served as a file (the split view), so no inline script
+    # runs; the page's own inline <style> block and Swagger UI's data: icons are allowed here only.
+    path("api/docs/", csp_update({"style-src": ["'unsafe-inline'"], "img-src": ["data:"]})(
+        SpectacularSwaggerSplitView.as_view(url_name="schema")), name="api-docs"),
     path("", include("ecrf.home.urls")),
     path("", include("ecrf.core.urls")),
     *[p for p in page_patterns if "accounts" not in str(p.urlconf_name)],
 ]
+
+# Errors outside DRF views answer in the API's JSON format on /api/ paths (ecrf.core.api).
+handler400 = "ecrf.core.api.handler400"
+handler403 = "ecrf.core.api.handler403"
+handler404 = "ecrf.core.api.handler404"
+handler500 = "ecrf.core.api.handler500"

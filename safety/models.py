@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ecrf.audit.history import audited_history
 from ecrf.crf.models import CRF, NoDeleteModel
+from ecrf.study.limits import between, trial_date
 from safety.clocks import ClockKind
 
 # --- MedDRA dictionary ---------------------------------------------------------------------
@@ -142,12 +143,23 @@ SERIOUSNESS_CRITERIA = (
 )
 
 
+# MedDRA codes are eight digits.
+MEDDRA_CODE_RANGE = (10000000, 99999999)
+# Hard limits of the special-interest fields: a haemoglobin nadir above 0 (survivors of 0.7 g/dL
+# are reported) and at most 25 g/dL; at most 500 red-cell units over one event (massive
+# transfusion). A nadir that is possible but unusual (below 4, or above 10 for an anemia
+# event) is a soft check for data management.
+HB_NADIR_G_DL = ("0.1", "25.0")
+MAX_TRANSFUSION_UNITS = 500
+
+
 class AdverseEvent(CRF):
     verbatim_term = models.CharField(_("verbatim term"), max_length=200)
     llt_code = models.PositiveIntegerField(_("MedDRA lowest level term code"), null=True, blank=True,
+                                           validators=between(*MEDDRA_CODE_RANGE),
                                            help_text=_("Use the coding suggestions to find the code."))
-    onset_date = models.DateField(_("onset date"))
-    end_date = models.DateField(_("end date"), null=True, blank=True)
+    onset_date = models.DateField(_("onset date"), validators=trial_date())
+    end_date = models.DateField(_("end date"), null=True, blank=True, validators=trial_date())
     grade = models.PositiveSmallIntegerField(_("CTCAE grade"), choices=Grade.choices)
     serious = models.BooleanField(_("serious"), default=False)
     serious_death = models.BooleanField(_("results in death"), default=False)
@@ -163,11 +175,13 @@ class AdverseEvent(CRF):
                                  default=ActionTaken.NONE)
     causality_iv = models.CharField(_("causality to the IV study drug"), max_length=20, choices=Causality.choices, blank=True)
     causality_sc = models.CharField(_("causality to the SC study drug"), max_length=20, choices=Causality.choices, blank=True)
-    aware_at = models.DateTimeField(_("investigator became aware at"))
+    aware_at = models.DateTimeField(_("investigator became aware at"), validators=trial_date())
     # Adverse events of special interest (safety.md).
     anemia = models.BooleanField(_("anemia (special interest)"), default=False)
-    hb_nadir_g_dl = models.DecimalField(_("hemoglobin nadir (g/dL)"), max_digits=4, decimal_places=1, null=True, blank=True)
-    transfusion_units = models.PositiveSmallIntegerField(_("red-cell units transfused"), null=True, blank=True)
+    hb_nadir_g_dl = models.DecimalField(_("hemoglobin nadir (g/dL)"), max_digits=4, decimal_places=1, null=True, blank=True,
+                                        validators=between(*HB_NADIR_G_DL))
+    transfusion_units = models.PositiveSmallIntegerField(_("red-cell units transfused"), null=True, blank=True,
+                                                         validators=between(0, MAX_TRANSFUSION_UNITS))
     bleeding = models.BooleanField(_("bleeding (special interest)"), default=False)
     bleeding_site = models.CharField(_("bleeding site"), max_length=100, blank=True)
     bleeding_severity = models.CharField(_("bleeding severity"), max_length=30, choices=BleedingSeverity.choices, blank=True)
@@ -190,6 +204,17 @@ class AdverseEvent(CRF):
 
     def __str__(self) -> str:
         return f"AE {self.pk}: {self.verbatim_term}"
+
+    def clean(self) -> None:
+        # Cross-field hard limits of one AE (safety/limits.py).
+        from safety.limits import ae_limit_errors
+
+        super().clean()
+        errors = ae_limit_errors(self)
+        if errors:
+            from django.core.exceptions import ValidationError
+
+            raise ValidationError(errors)
 
     @property
     def criteria(self) -> list[str]:
@@ -285,7 +310,7 @@ class Submission(NoDeleteModel):
 
     clock = models.ForeignKey(Clock, null=True, blank=True, on_delete=models.PROTECT, related_name="submissions")
     report = models.ForeignKey(SAEReport, null=True, blank=True, on_delete=models.PROTECT, related_name="submissions")
-    submitted_at = models.DateTimeField(_("submitted at"))
+    submitted_at = models.DateTimeField(_("submitted at"), validators=trial_date())
     submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     recipient = models.CharField(_("submitted to"), max_length=200)
     reference = models.CharField(_("reference"), max_length=100)
@@ -455,7 +480,7 @@ class AdjudicationReview(NoDeleteModel):
     related_iv = models.BooleanField(_("related to the IV study drug"))
     related_sc = models.BooleanField(_("related to the SC study drug"))
     expected = models.BooleanField(_("expected"))
-    llt_code = models.PositiveIntegerField(_("final coded term (LLT code)"))
+    llt_code = models.PositiveIntegerField(_("final coded term (LLT code)"), validators=between(*MEDDRA_CODE_RANGE))
     special_interest = models.CharField(_("special interest"), max_length=20, choices=SpecialInterest.choices)
     comment = models.TextField(blank=True)
     submitted_at = models.DateTimeField(default=timezone.now)

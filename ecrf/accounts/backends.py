@@ -1,12 +1,93 @@
+"""Login security on every way in: django-axes throttles failed logins per user name and client
+address together, and the API's token authentication refuses what a login would refuse.
+
+Lockout is by the combination of user name and address (``AXES_LOCKOUT_PARAMETERS``), so that
+someone elsewhere who knows a user name cannot lock the real user out (an emergency unblinder
+must be able to log in during an attack on their account). The limits come from the protocol
+configuration (``Protocol.max_failed_logins``, ``Protocol.lockout_minutes``).
+"""
+
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
-from django.contrib.auth.backends import ModelBackend
+from axes.backends import AxesStandaloneBackend
+from django.conf import settings
+from django.http import HttpRequest
+from rest_framework import exceptions
+from rest_framework.authentication import TokenAuthentication
 
 
-class LockoutModelBackend(ModelBackend):
-    """Refuses a locked-out account even with the right password (lockout after failed logins)."""
+class AxesBackend(AxesStandaloneBackend):
+    """django-axes' backend, also for in-process calls of ``authenticate`` without a request
+    (the test client's ``login``, scripts): they have no address, so they share one lockout
+    bucket per user name instead of failing. Every web login (pages, admin) has its request."""
 
-    def user_can_authenticate(self, user: Any) -> bool:
-        return super().user_can_authenticate(user) and not getattr(user, "is_locked_out", False)
+    def authenticate(self, request: HttpRequest | None, username: str | None = None, password: str | None = None,
+                     **kwargs: Any) -> Any:
+        return super().authenticate(request if request is not None else HttpRequest(), username, password, **kwargs)
+
+
+def failure_limit(request: HttpRequest | None, credentials: dict | None) -> int:
+    """``AXES_FAILURE_LIMIT``: failed logins in a row before the lockout (Part 11)."""
+    from ecrf.study.services import current_protocol
+
+    return current_protocol().max_failed_logins
+
+
+def cool_off(request: HttpRequest | None = None) -> dt.timedelta:
+    """``AXES_COOLOFF_TIME``: how long a lockout lasts."""
+    from ecrf.study.services import current_protocol
+
+    return dt.timedelta(minutes=current_protocol().lockout_minutes)
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    """``AXES_CLIENT_IP_CALLABLE``: the client's address. Behind ``ECRF_TRUSTED_PROXY_COUNT``
+    reverse proxies it is the address the outermost trusted proxy saw (from X-Forwarded-For);
+    a client cannot forge it, since only entries the trusted proxies appended are read."""
+    proxies = getattr(settings, "ECRF_TRUSTED_PROXY_COUNT", 0)
+    if proxies > 0:
+        hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if h.strip()]
+        if len(hops) >= proxies:
+            return hops[-proxies]
+    return request.META.get("REMOTE_ADDR")
+
+
+def lockout_response(request: HttpRequest, original_response: Any = None, credentials: dict | None = None) -> Any:
+    """``AXES_LOCKOUT_CALLABLE``: the login page again with the lockout explained (429); the API
+    never reaches it (token requests are refused by ``LockoutTokenAuthentication``)."""
+    from django.shortcuts import render
+
+    from ecrf.accounts.views import LoginForm
+
+    minutes = int(cool_off(request).total_seconds() // 60)
+    form = LoginForm(request, data=None)
+    message = (f"Too many failed logins for this user name from this address: try again in {minutes} minutes, "
+               "or ask an administrator to unlock the account.")
+    return render(request, "accounts/login.html", {"form": form, "lockout_message": message}, status=429)
+
+
+def is_locked(request: HttpRequest, username: str) -> bool:
+    """Whether ``username`` is locked out for this request's address."""
+    from axes.handlers.proxy import AxesProxyHandler
+
+    return AxesProxyHandler.is_locked(request, credentials={"username": username})
+
+
+class LockoutTokenAuthentication(TokenAuthentication):
+    """DRF's token authentication that also refuses a token whose user is locked out (for this
+    address) or inactive: a lockout applies to every way in, not to the login page alone."""
+
+    def authenticate(self, request: Any) -> tuple[Any, Any] | None:
+        result = super().authenticate(request)
+        if result is None:
+            return None
+        user, token = result
+        if not user.is_active:
+            raise exceptions.AuthenticationFailed("This account is disabled.")
+        if is_locked(getattr(request, "_request", request), user.get_username()):
+            raise exceptions.AuthenticationFailed(
+                "This account is locked after repeated failed logins from this address; try again later.")
+        return user, token

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-import datetime as dt
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -229,35 +228,39 @@ def role_revoke(*, actor: Any, grant: RoleGrant, reason: str, request: HttpReque
 
 
 def login_failed(*, username: str, request: HttpRequest | None) -> None:
-    """Count a failed login; lock the account after the configured number in a row."""
-    protocol = studies().current_protocol()
-    with transaction.atomic():
-        user = User.objects.select_for_update().filter(username=username).first()
-        event_record(kind=EventKind.LOGIN_FAILED, request=request, actor_username=username[:150])
-        if user is None:
-            return
-        user.failed_login_count += 1
-        fields = ["failed_login_count"]
-        if user.failed_login_count >= protocol.max_failed_logins:
-            user.locked_until = timezone.now() + dt.timedelta(minutes=protocol.lockout_minutes)
-            user.failed_login_count = 0
-            fields.append("locked_until")
-            event_record(kind=EventKind.LOCKOUT, request=request, obj=user, actor_username=username,
-                         minutes=protocol.lockout_minutes)
-        User.objects.filter(pk=user.pk).update(**{f: getattr(user, f) for f in fields})
+    """Audit a failed login (the ``user_login_failed`` signal). django-axes counts it per user
+    name and address and locks that combination after ``Protocol.max_failed_logins``."""
+    event_record(kind=EventKind.LOGIN_FAILED, request=request, actor_username=username[:150])
+
+
+def login_locked_out(*, username: str, request: HttpRequest | None) -> None:
+    """Audit a lockout (django-axes' ``user_locked_out`` signal): the user name, and the user
+    when the name is an account's, with the lockout's length."""
+    user = User.objects.filter(username=username).first()
+    event_record(kind=EventKind.LOCKOUT, request=request, obj=user, actor_username=username[:150],
+                 minutes=studies().current_protocol().lockout_minutes)
 
 
 def login_succeeded(*, user: User, request: HttpRequest | None) -> None:
-    User.objects.filter(pk=user.pk).update(failed_login_count=0, locked_until=None)
     event_record(kind=EventKind.LOGIN, actor=user, request=request)
 
 
 def reauthenticate(*, user: Any, password: str | None, request: HttpRequest | None = None, purpose: str) -> None:
-    """Password re-entry before a signature or an unblinding (Part 11: two components)."""
-    if not password or not user.check_password(password) or getattr(user, "is_locked_out", False):
+    """Password re-entry before a signature or an unblinding (Part 11: two components).
+
+    A wrong password counts as a failed login (the same lockout per user name and address),
+    and a locked-out user cannot re-authenticate even with the right password."""
+    from django.contrib.auth.signals import user_login_failed
+
+    from ecrf.accounts.backends import is_locked
+
+    raw_request = getattr(request, "_request", request)  # DRF's Request wraps Django's
+    locked = raw_request is not None and is_locked(raw_request, user.get_username())
+    if locked or not password or not user.check_password(password):
         event_record(kind=EventKind.REAUTH_FAILED, actor=user, request=request, purpose=purpose)
-        if password:
-            login_failed(username=user.get_username(), request=request)
+        if password and not locked:
+            # Sent like a failed login: django-axes counts it, the audit listener records it.
+            user_login_failed.send(sender=__name__, credentials={"username": user.get_username()}, request=raw_request)
         raise DomainError(ErrorCode.REAUTH_FAILED, "Re-enter your password to confirm; the password given is not correct.",
                           fields={"password": "Incorrect password."})
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from axes.signals import user_locked_out
 from django.contrib.auth.models import Group
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.db.models.signals import m2m_changed
@@ -35,6 +36,13 @@ def _login_failed(sender: Any, credentials: dict, request: Any = None, **kwargs:
     from ecrf.accounts.services import login_failed
 
     login_failed(username=str(credentials.get("username", "")), request=request)
+
+
+@receiver(user_locked_out, dispatch_uid="ecrf.accounts.locked_out")
+def _locked_out(sender: Any, request: Any = None, username: str | None = None, **kwargs: Any) -> None:
+    from ecrf.accounts.services import login_locked_out
+
+    login_locked_out(username=str(username or ""), request=request)
 
 
 @receiver(user_logged_out, dispatch_uid="ecrf.accounts.logged_out")

@@ -12,7 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ecrf.accounts.roles import PARTICIPANT_LIST_ROLES, user_roles
-from ecrf.core.api import StrictSerializerMixin
+from ecrf.core.api import ServiceValidatedRangesMixin, StrictSerializerMixin
 from ecrf.core.errors import DomainError, ErrorCode, forbidden
 from ecrf.crf import services
 from ecrf.crf.history import form_history, participant_history
@@ -112,7 +112,8 @@ def _build_serializer(spec: FormSpec) -> type[serializers.ModelSerializer]:
             return spec.representation(instance, serializers.ModelSerializer.to_representation(self, instance))
 
         attrs["to_representation"] = to_representation
-    serializer = type(f"{spec.model.__name__}Serializer", (StrictSerializerMixin, serializers.ModelSerializer), attrs)
+    serializer = type(f"{spec.model.__name__}Serializer", (StrictSerializerMixin, ServiceValidatedRangesMixin,
+                                                                 serializers.ModelSerializer), attrs)
     return serializer
 
 

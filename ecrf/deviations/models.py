@@ -6,6 +6,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from ecrf.crf.models import CRF
+from ecrf.study.limits import trial_date
 
 
 class DeviationCategory(models.TextChoices):
@@ -34,7 +35,7 @@ class Impact(models.TextChoices):
 class Deviation(CRF):
     category = models.CharField(_("category"), max_length=30, choices=DeviationCategory.choices)
     description = models.TextField(_("description"))
-    occurred_on = models.DateField(_("date of deviation"))
+    occurred_on = models.DateField(_("date of deviation"), validators=trial_date())
     found_by = models.CharField(_("found by"), max_length=20, choices=FoundBy.choices)
     impact = models.CharField(_("impact"), max_length=10, choices=Impact.choices)
     corrective_action = models.TextField(_("corrective action"), blank=True)

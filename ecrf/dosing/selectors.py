@@ -55,3 +55,11 @@ def discontinued_on(discontinuations: Iterable[Discontinuation], route: str) -> 
     """The earliest date the route was permanently stopped ('both' stops each route)."""
     dates = [d.discontinued_on for d in discontinuations if d.route in (route, "both")]
     return min(dates) if dates else None
+
+
+def given_after(participant: Any, moment: dt.datetime) -> list[Administration]:
+    """Given administrations (draft or submitted) that started after ``moment``, earliest first:
+    the doses a death recorded at ``moment`` would contradict."""
+    pid = getattr(participant, "pk", participant)
+    return list(_given((EntryStatus.DRAFT, EntryStatus.SUBMITTED)).filter(participant_id=pid, started_at__gt=moment)
+                .order_by("started_at", "pk"))

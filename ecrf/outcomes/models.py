@@ -6,10 +6,14 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from ecrf.crf.models import CRF
+from ecrf.study.limits import between, trial_date
+
+# Vital status is assessed on day 28 and 90; no study day is later than a year after day 1.
+MAX_STUDY_DAY = 366
 
 
 class Death(CRF):
-    died_at = models.DateTimeField(_("date and time of death"))
+    died_at = models.DateTimeField(_("date and time of death"), validators=trial_date())
     cause = models.CharField(_("cause of death"), max_length=300)
     study_day = models.IntegerField(_("study day of death"), null=True, editable=False)  # derived
 
@@ -24,10 +28,10 @@ class VitalState(models.TextChoices):
 
 
 class VitalStatus(CRF):
-    day = models.PositiveSmallIntegerField(_("study day"), help_text=_("28 or 90"))
+    day = models.PositiveSmallIntegerField(_("study day"), help_text=_("28 or 90"), validators=between(1, MAX_STUDY_DAY))
     vital_status = models.CharField(_("vital status"), max_length=10, choices=VitalState.choices)
-    assessed_on = models.DateField(_("date assessed"))
-    last_contact_date = models.DateField(_("last contact date"), null=True, blank=True,
+    assessed_on = models.DateField(_("date assessed"), validators=trial_date())
+    last_contact_date = models.DateField(_("last contact date"), null=True, blank=True, validators=trial_date(),
                                          help_text=_("Required when the status is unknown."))
 
     class Meta(CRF.Meta):
@@ -55,7 +59,7 @@ class Diagnosis(models.TextChoices):
 
 
 class NewInfection(CRF):
-    onset_date = models.DateField(_("date of onset"))
+    onset_date = models.DateField(_("date of onset"), validators=trial_date())
     infection_site = models.CharField(_("site of infection"), max_length=20, choices=InfectionSite.choices)
     organism = models.CharField(_("organism"), max_length=200, blank=True, help_text=_("Blank if not identified."))
     diagnosed_by = models.CharField(_("how diagnosed"), max_length=20, choices=Diagnosis.choices)
@@ -76,7 +80,7 @@ class Disposition(models.TextChoices):
 
 class EndOfStudy(CRF):
     disposition = models.CharField(_("disposition"), max_length=30, choices=Disposition.choices)
-    disposition_date = models.DateField(_("date"))
+    disposition_date = models.DateField(_("date"), validators=trial_date())
     notes = models.TextField(_("notes"), blank=True)
 
     class Meta(CRF.Meta):

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.utils import timezone
 
 from ecrf.crf.models import EntryStatus
 from ecrf.crf.registry import FormSpec, register
+from ecrf.dosing.selectors import given_after
 from ecrf.outcomes.models import Death, Disposition, EndOfStudy, NewInfection, VitalState, VitalStatus
 from ecrf.schedule.days import date_of_day, day_of_date, day_of_moment
 from ecrf.study.services import current_protocol
@@ -26,7 +28,26 @@ def _validate_death(form: Death) -> dict[str, str]:
         return {"died_at": "The time of death is before randomization; a death before randomization is a screening failure, not an outcome."}
     if form.died_at > timezone.now():
         return {"died_at": "The time of death cannot be in the future."}
+    # A dose recorded as given after the time of death and the death cannot both be true: the
+    # death is refused, naming the doses to check (the primary endpoint counts SOFA 24 from the
+    # day of death, and the mITT population counts doses given).
+    later = given_after(p, form.died_at)
+    if later:
+        first = timezone.localtime(later[0].started_at, timezone=_zone(p))
+        doses = ", ".join(f"{a.get_route_display()} dose {a.dose_number}" for a in later[:5])
+        more = f" and {len(later) - 5} more" if len(later) > 5 else ""
+        return {"died_at": f"{len(later)} administration(s) are recorded as given after this time of death, the first "
+                           f"at {first:%Y-%m-%d %H:%M %Z} ({doses}{more}); correct the time of death or those "
+                           "administrations first."}
     return {}
+
+
+def _zone(participant: Any) -> Any:
+    from zoneinfo import ZoneInfo
+
+    from ecrf.schedule.days import site_zone
+
+    return ZoneInfo(site_zone(participant))
 
 
 def _derive_death(form: Death) -> None:

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ecrf.audit.history import audited_history
 from ecrf.crf.models import CRF, NoDeleteModel
+from ecrf.study.limits import between, trial_date
 
 
 class AdmissionRoute(models.TextChoices):
@@ -70,7 +71,7 @@ class Screening(CRF):
     """The screening-log entry of one screened patient (eligible or not). No direct identifiers:
     the screening number is on the participant; no names, no hospital record numbers."""
 
-    sepsis3_at = models.DateTimeField(_("Sepsis-3 met at"), help_text=_("Date and time of the Sepsis-3 classification."))
+    sepsis3_at = models.DateTimeField(_("Sepsis-3 met at"), validators=trial_date(), help_text=_("Date and time of the Sepsis-3 classification."))
     admission_route = models.CharField(_("admission route"), max_length=30, choices=AdmissionRoute.choices)
     sofa_score_or_rise = models.PositiveSmallIntegerField(
         _("SOFA score (or its rise) meeting Sepsis-3"), validators=[MaxValueValidator(24)],
@@ -163,7 +164,7 @@ class Consent(CRF):
     decision = models.CharField(_("decision"), max_length=10, choices=ConsentDecision.choices,
                                 default=ConsentDecision.GIVEN)
     form_version = models.CharField(_("consent form version"), max_length=40)
-    consented_at = models.DateTimeField(_("date and time of the decision"))
+    consented_at = models.DateTimeField(_("date and time of the decision"), validators=trial_date())
 
     # --- lifecycle, set by the consent services (not by form entry) ---
     patient_decision = models.CharField(_("patient's later decision"), max_length=10,
@@ -192,14 +193,17 @@ class FerritinUnit(models.TextChoices):
 class CentralLabResult(CRF):
     """The central lab's screening sample: ferritin and HLA-DR, each with sample and result times."""
 
-    ferritin = models.DecimalField(_("ferritin"), max_digits=10, decimal_places=1, null=True, blank=True)
+    # Hard limits: beyond them impossible (the protocol's plausibility limits may be tighter).
+    ferritin = models.DecimalField(_("ferritin"), max_digits=10, decimal_places=1, null=True, blank=True,
+                                   validators=between("0", "2000000"))
     ferritin_unit = models.CharField(_("ferritin unit"), max_length=10, choices=FerritinUnit.choices,
                                      default=FerritinUnit.NG_ML)
-    ferritin_sampled_at = models.DateTimeField(_("ferritin sampled at"), null=True, blank=True)
-    ferritin_resulted_at = models.DateTimeField(_("ferritin resulted at"), null=True, blank=True)
-    hla_dr = models.PositiveIntegerField(_("HLA-DR (receptors per monocyte)"), null=True, blank=True)
-    hla_dr_sampled_at = models.DateTimeField(_("HLA-DR sampled at"), null=True, blank=True)
-    hla_dr_resulted_at = models.DateTimeField(_("HLA-DR resulted at"), null=True, blank=True)
+    ferritin_sampled_at = models.DateTimeField(_("ferritin sampled at"), null=True, blank=True, validators=trial_date())
+    ferritin_resulted_at = models.DateTimeField(_("ferritin resulted at"), null=True, blank=True, validators=trial_date())
+    hla_dr = models.PositiveIntegerField(_("HLA-DR (receptors per monocyte)"), null=True, blank=True,
+                                         validators=between(0, 500000))
+    hla_dr_sampled_at = models.DateTimeField(_("HLA-DR sampled at"), null=True, blank=True, validators=trial_date())
+    hla_dr_resulted_at = models.DateTimeField(_("HLA-DR resulted at"), null=True, blank=True, validators=trial_date())
 
     class Meta(CRF.Meta):
         verbose_name = _("central-lab result")

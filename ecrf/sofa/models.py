@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from ecrf.audit.history import audited_history
 from ecrf.crf.models import CRF, EntryStatus, NoDeleteModel
 from ecrf.sofa.endpoints import DATA_STATUS
+from ecrf.sofa.scoring import HARD_LIMITS
 from ecrf.study.protocol import DEFAULT_PROTOCOL
 
 # The scoring rules a stored score was computed with (sofa.md: the trial used the original SOFA).
@@ -47,10 +48,17 @@ COUNTED_STATUSES = (EntryStatus.DRAFT, EntryStatus.SUBMITTED)
 OBSERVED_STATUSES = (EntryStatus(DATA_STATUS),)
 
 
-def _dec(label: str, digits: int, places: int, help_text: str = "") -> models.DecimalField:
-    # No range validators here: the scoring module's hard limits give the specific message.
+def hard_range(name: str) -> list[MinValueValidator | MaxValueValidator]:
+    """The field's hard limits: the scoring module's (``HARD_LIMITS``), widest over the units the
+    value may be entered in. The form's validation checks the unit given first, with the specific
+    message and hint; these make the limits hold through every path and show in the schema."""
+    limits = [limit for (field, _unit), limit in HARD_LIMITS.items() if field == name]
+    return [MinValueValidator(min(x.low for x in limits)), MaxValueValidator(max(x.high for x in limits))]
+
+
+def _dec(label: str, digits: int, places: int, help_text: str = "", *, name: str) -> models.DecimalField:
     return models.DecimalField(label, max_digits=digits, decimal_places=places, null=True, blank=True,
-                               help_text=help_text)
+                               help_text=help_text, validators=hard_range(name))
 
 
 def _derived_dec(label: str) -> models.DecimalField:
@@ -68,25 +76,26 @@ class SofaDay(CRF):
         _("study day"), validators=[MinValueValidator(1), MaxValueValidator(DEFAULT_PROTOCOL.sofa_days)],
         help_text=_("1 = baseline (worst values of the 24 h before randomization), 2-15 = that calendar day."))
     # Respiration: the PaO2 and FiO2 of the same blood gas, the one with the day's lowest ratio.
-    pao2 = _dec(_("PaO2"), 7, 2, _("Of the blood gas with the day's lowest PaO2/FiO2."))
+    pao2 = _dec(_("PaO2"), 7, 2, _("Of the blood gas with the day's lowest PaO2/FiO2."), name="pao2")
     pao2_unit = models.CharField(_("PaO2 unit"), max_length=8, choices=PaO2Unit.choices, blank=True)
-    fio2 = _dec(_("FiO2 (fraction)"), 6, 3, _("Fraction 0.21-1.0, of the same blood gas (0.40, not 40)."))
+    fio2 = _dec(_("FiO2 (fraction)"), 6, 3, _("Fraction 0.21-1.0, of the same blood gas (0.40, not 40)."), name="fio2")
     respiratory_support = models.CharField(_("respiratory support"), max_length=20,
                                            choices=RespiratorySupport.choices, blank=True)
-    platelets = _dec(_("platelets (x10^3/µL)"), 7, 1)
-    bilirubin = _dec(_("bilirubin"), 7, 2)
+    platelets = _dec(_("platelets (x10^3/µL)"), 7, 1, name="platelets")
+    bilirubin = _dec(_("bilirubin"), 7, 2, name="bilirubin")
     bilirubin_unit = models.CharField(_("bilirubin unit"), max_length=8, choices=MassUnit.choices, blank=True)
-    map = _dec(_("MAP (mmHg)"), 6, 1)
-    dopamine = _dec(_("dopamine (µg/kg/min)"), 7, 3, _("Given for at least 1 h; 0 if not given."))
-    dobutamine = _dec(_("dobutamine (µg/kg/min)"), 7, 3, _("Given for at least 1 h; 0 if not given."))
-    epinephrine = _dec(_("epinephrine (µg/kg/min)"), 7, 3, _("Given for at least 1 h; 0 if not given."))
-    norepinephrine = _dec(_("norepinephrine (µg/kg/min)"), 7, 3, _("Given for at least 1 h; 0 if not given."))
-    gcs = models.SmallIntegerField(_("GCS (3-15)"), null=True, blank=True,
+    map = _dec(_("MAP (mmHg)"), 6, 1, name="map")
+    dopamine = _dec(_("dopamine (µg/kg/min)"), 7, 3, _("Given for at least 1 h; 0 if not given."), name="dopamine")
+    dobutamine = _dec(_("dobutamine (µg/kg/min)"), 7, 3, _("Given for at least 1 h; 0 if not given."), name="dobutamine")
+    epinephrine = _dec(_("epinephrine (µg/kg/min)"), 7, 3, _("Given for at least 1 h; 0 if not given."), name="epinephrine")
+    norepinephrine = _dec(_("norepinephrine (µg/kg/min)"), 7, 3, _("Given for at least 1 h; 0 if not given."),
+                          name="norepinephrine")
+    gcs = models.SmallIntegerField(_("GCS (3-15)"), null=True, blank=True, validators=hard_range("gcs"),
                                    help_text=_("If sedated, the best estimate without sedation."))
     gcs_sedated = models.BooleanField(_("sedated"), default=False)
-    creatinine = _dec(_("creatinine"), 7, 2)
+    creatinine = _dec(_("creatinine"), 7, 2, name="creatinine")
     creatinine_unit = models.CharField(_("creatinine unit"), max_length=8, choices=MassUnit.choices, blank=True)
-    urine_output = _dec(_("urine output (mL/24 h)"), 7, 1)
+    urine_output = _dec(_("urine output (mL/24 h)"), 7, 1, name="urine_output")
 
     # --- derived on the server (invariant 8) ---
     pao2_mmhg = _derived_dec(_("PaO2 (mmHg, normalized)"))

@@ -9,6 +9,7 @@ SOFA scoring, endpoint derivation, deadline arithmetic, allocation lists) can ta
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -107,6 +108,10 @@ class Protocol:
     # from sepsis); recorded on the event, visible, and start no 24-hour clock.
     sae_exempt_pt_codes: tuple[int, ...] = (93000004, 93000005, 93000009)
 
+    # The first day the trial could hold clinical data (ISO date): no clinical date or time
+    # (Sepsis-3, consent, doses, AE onset, deviations, deaths) is earlier (hard limit).
+    study_start_date: str = "2021-01-01"
+
     # Login security (Part 11 access control).
     max_failed_logins: int = 5
     lockout_minutes: int = 15
@@ -124,6 +129,9 @@ class Protocol:
             default = getattr(self, name)
             values[name] = _coerce(default, raw, name)
         return replace(self, **values)
+
+    def study_start(self) -> date:
+        return date.fromisoformat(self.study_start_date)
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -150,6 +158,8 @@ def _coerce(default: Any, raw: Any, name: str) -> Any:
         if isinstance(default, str):
             if not isinstance(raw, str):
                 raise TypeError
+            if name.endswith("_date"):
+                date.fromisoformat(raw)  # an ISO date, or ValueError
             return raw
     except (TypeError, ValueError, ArithmeticError) as exc:
         raise ValueError(f"Protocol setting {name!r} must be like {default!r}, got {raw!r}.") from exc

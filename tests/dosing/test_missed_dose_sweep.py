@@ -27,7 +27,7 @@ def give(actor, participant, route, number, at=None):
     at = at or FIRST + dt.timedelta(hours=hours * (number - 1))
     form_create(actor=actor, spec=ADMINISTRATION, participant=participant, submit=True,
                 data={"route": route, "dose_number": number, "given": True, "started_at": at,
-                      "duration_minutes": 30, "volume_ml": "20"})
+                      "duration_minutes": 30 if route == "iv" else 1, "volume_ml": "20" if route == "iv" else "0.5"})
 
 
 def rules(participant=None):

@@ -95,13 +95,13 @@ def test_exempted_event_is_recorded_with_the_exemption_visible_and_no_24_hour_cl
 
 def test_treatment_emergent_counts_from_the_first_dose_to_day_30(make_ae, users, participant_a):
     first = dt.datetime(2025, 6, 1, 22, 30, tzinfo=dt.UTC)  # 2 June 01:30 in Athens (site A)
-    assert make_ae(onset_date=dt.date(2025, 6, 2)).treatment_emergent is None  # no dose recorded yet
+    assert make_ae(onset_date=dt.date(2025, 6, 2), aware_at=dt.datetime(2025, 6, 2, 9, 0, tzinfo=dt.UTC)).treatment_emergent is None  # no dose recorded yet
     participant_mark_randomized(participant=participant_a, subject_id="A-TE1", randomized_at=first - dt.timedelta(hours=1),
                                 actor=users[Role.COORDINATOR])
     form_create(actor=users[Role.COORDINATOR], spec=ADMINISTRATION, participant=participant_a, submit=True,
                 data={"route": "iv", "dose_number": 1, "given": True, "started_at": first, "duration_minutes": 30,
                       "volume_ml": "20"})
-    assert make_ae(onset_date=dt.date(2025, 6, 2)).treatment_emergent is True
+    assert make_ae(onset_date=dt.date(2025, 6, 2), aware_at=dt.datetime(2025, 6, 2, 9, 0, tzinfo=dt.UTC)).treatment_emergent is True
     assert make_ae(onset_date=dt.date(2025, 6, 1)).treatment_emergent is False
     assert make_ae(onset_date=dt.date(2025, 7, 2), aware_at=dt.datetime(2025, 7, 2, tzinfo=dt.UTC)).treatment_emergent is True
     assert make_ae(onset_date=dt.date(2025, 7, 3), aware_at=dt.datetime(2025, 7, 3, tzinfo=dt.UTC)).treatment_emergent is False

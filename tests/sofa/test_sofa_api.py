@@ -73,8 +73,8 @@ def test_client_cannot_set_derived_values(api, coordinator, randomized_a, derive
         ({"respiratory_support": ""}, "respiratory_support", "required"),
         ({"platelets": "150000"}, "platelets", "x10^3/ul"),
         ({"gcs": "ten"}, "gcs", "valid integer"),
-        ({"day": 0}, "day", "greater than or equal to 1"),
-        ({"day": 16}, "day", "less than or equal to 15"),
+        ({"day": 0}, "day", "outside the study's sofa days 1-15"),
+        ({"day": 16}, "day", "outside the study's sofa days 1-15"),
         ({"day": None}, "day", "null"),
     ],
 )
