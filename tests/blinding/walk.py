@@ -1,0 +1,197 @@
+"""Every URL pattern of the URL conf, with its arguments filled from the world's objects.
+
+Arguments are filled by what the pattern names: a form slug and the forms of that kind, a
+participant, one of the participant's objects (by the API resource's model and lookup field, or
+the admin's model), a study day, a status action. A pattern whose arguments this module cannot
+fill, or for which the world holds no object, fails the walk with its name, so a URL added later
+is never skipped silently.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from ecrf.crf.models import Participant
+from ecrf.crf.registry import all_specs
+from ecrf.crf.views import _STATUS_ACTIONS
+from ecrf.dosing.models import Administration
+from ecrf.notifications.models import Notification
+from ecrf.pharmacy.models import Preparation
+from ecrf.randomization.models import AllocationList
+from ecrf.schedule.days import day_of_moment
+from ecrf.screening.models import Consent, LabImport
+from ecrf.study.models import Site
+from safety.models import Adjudication, AdjudicationReview, AdverseEvent, Clock, ExpeditedAssessment, SAEReport
+
+# Unnamed patterns: the admin's shims that redirect to named pages (walked by name).
+UNNAMED_OK = (re.compile(r"^admin/.*<path:object_id>/$"), re.compile(r"^admin/\(\?P<url>\.\*\)\$$"))
+
+
+@dataclass(frozen=True)
+class Pattern:
+    name: str
+    route: str
+    callback: Any
+    converters: dict[str, str]  # argument -> converter or regex
+
+
+def patterns() -> list[Pattern]:
+    out: list[Pattern] = []
+
+    def walk(resolver: URLResolver, prefix: str, namespace: str | None) -> Iterator[None]:
+        for p in resolver.url_patterns:
+            if isinstance(p, URLResolver):
+                ns = p.namespace
+                yield from walk(p, prefix + str(p.pattern), f"{namespace}:{ns}" if namespace and ns else ns or namespace)
+            elif isinstance(p, URLPattern):
+                route = prefix + str(p.pattern)
+                name = f"{namespace}:{p.name}" if namespace and p.name else p.name or ""
+                args = {arg: converter or "str" for converter, arg in re.findall(r"<(?:(\w+):)?(\w+)>", route)}
+                args.update({k: "regex" for k in re.findall(r"\(\?P<(\w+)>", route)})
+                out.append(Pattern(name, route, p.callback, args))
+        yield None
+
+    list(walk(get_resolver(), "", None))
+    return out
+
+
+def _pks(model: Any, attribute: str = "pk") -> list[dict[str, Any]]:
+    return [{"pk": v} for v in model.objects.order_by("pk").values_list(attribute, flat=True)]
+
+
+def _participants() -> list[Any]:
+    return list(Participant.objects.order_by("pk").values_list("pk", flat=True))
+
+
+def _study_days() -> list[int]:
+    days = {day_of_moment(a.participant, a.started_at) for a in Administration.objects.select_related("participant__site")
+            .exclude(started_at=None)}
+    return sorted(days | {max(days) + 1, 15})
+
+
+def _api_models() -> dict[str, Any]:
+    models = {spec.api_basename: spec.model for spec in all_specs()}
+    models.update({"participant": Participant, "participant-randomization": Participant, "site": Site,
+                   "notification": Notification, "consent-lifecycle": Consent, "lab-import": LabImport,
+                   "allocation-list": AllocationList, "preparation": Preparation, "sae-reports": SAEReport,
+                   "clocks": Clock, "adjudications": Adjudication})
+    return models
+
+
+def _api(p: Pattern) -> list[dict[str, Any]] | None:
+    view = getattr(p.callback, "cls", None)
+    basename = (getattr(p.callback, "initkwargs", None) or {}).get("basename")
+    args = set(p.converters)
+    if view is None or basename is None:
+        return None
+    if basename == "participant-schedule" and args == {"participant_pk"}:
+        return [{"participant_pk": pk} for pk in _participants()]
+    if basename == "sofa-endpoint" and args == {"participant"}:
+        return [{"participant": pk} for pk in _participants()]
+    if basename == "adjudications" and args == {"pk", "review_id"}:
+        return [{"pk": r.adjudication_id, "review_id": r.pk} for r in AdjudicationReview.objects.order_by("pk")]
+    model = _api_models().get(basename)
+    kwarg = getattr(view, "lookup_url_kwarg", None) or getattr(view, "lookup_field", "pk")
+    if model is None or args != {kwarg}:
+        return None
+    field = getattr(view, "lookup_field", "pk")
+    return [{kwarg: v} for v in model.objects.order_by("pk").values_list(field, flat=True)]
+
+
+def _forms() -> list[dict[str, Any]]:
+    return [{"slug": spec.slug, "form_id": pk} for spec in all_specs()
+            for pk in spec.model.objects.order_by("pk").values_list("pk", flat=True)]
+
+
+HTML: dict[str, Callable[[], list[dict[str, Any]]]] = {
+    "notifications:mark-read": lambda: _pks(Notification),
+    "crf:participant-detail": lambda: [{"pk": pk} for pk in _participants()],
+    "crf:participant-history": lambda: [{"pk": pk} for pk in _participants()],
+    "crf:form-new": lambda: [{"pk": pk, "slug": s.slug} for pk in _participants() for s in all_specs()],
+    "crf:form-detail": _forms,
+    "crf:form-history": _forms,
+    "crf:form-status": lambda: [{**f, "action": a} for f in _forms() for a in _STATUS_ACTIONS],
+    "screening:detail": lambda: [{"pk": pk} for pk in _participants()],
+    "screening:consent-decision": lambda: _pks(Consent),
+    "screening:consent-withdraw": lambda: _pks(Consent),
+    "randomization:randomize": lambda: [{"pk": pk} for pk in _participants()],
+    "randomization:unblind": lambda: [{"pk": pk} for pk in _participants()],
+    "randomization:list-detail": lambda: _pks(AllocationList),
+    "pharmacy:participant": lambda: [{"pk": pk} for pk in _participants()],
+    "schedule:casebook": lambda: [{"pk": pk} for pk in _participants()],
+    "dosing:day": lambda: [{"pk": pk, "day": d} for pk in _participants() for d in _study_days()],
+    "safety:ae-detail": lambda: _pks(AdverseEvent),
+    "safety:assess": lambda: _pks(AdverseEvent),
+    "safety:followup-request": lambda: _pks(AdverseEvent),
+    "safety:report-submit": lambda: _pks(SAEReport),
+    "safety:case-detail": lambda: _pks(ExpeditedAssessment),
+    "safety:adjudication-form": lambda: _pks(Adjudication),
+    "safety:review-detail": lambda: [{"pk": r.adjudication_id, "review_id": r.pk} for r in AdjudicationReview.objects.order_by("pk")],
+}
+
+
+def _admin(p: Pattern) -> list[dict[str, Any]] | None:
+    if p.name == "admin:app_list":
+        labels = re.search(r"\(\?P<app_label>([\w|]+)\)", p.route)
+        return [{"app_label": label} for label in labels.group(1).split("|")] if labels else None
+    if p.name == "admin:view_on_site":
+        from django.contrib import admin
+
+        return [{"content_type_id": ContentType.objects.get_for_model(model).pk, "object_id": pk}
+                for model in admin.site._registry for pk in model.objects.order_by("pk").values_list("pk", flat=True)]
+    from django.contrib import admin
+
+    # admin:<app label>_<model name>_<page>, one argument: object_id (id for the user's password page).
+    models = [m for m in admin.site._registry if p.name.startswith(f"admin:{m._meta.app_label}_{m._meta.model_name}_")]
+    if p.name == "admin:auth_user_password_change":  # Django names it after auth whatever the user model
+        from django.contrib.auth import get_user_model
+
+        models = [get_user_model()]
+    if len(models) == 1 and len(p.converters) == 1:
+        (arg,) = p.converters
+        return [{arg: pk} for pk in models[0].objects.order_by("pk").values_list("pk", flat=True)]
+    return None
+
+
+def arguments(p: Pattern) -> list[dict[str, Any]] | None:
+    """Every argument set to request ``p`` with, or None when this module cannot fill it."""
+    if not p.converters:
+        return [{}]
+    if p.route.startswith("api/"):
+        return _api(p)
+    if p.name.startswith("admin:"):
+        return _admin(p)
+    build = HTML.get(p.name)
+    if build is None:
+        return None
+    filled = build()
+    return filled if all(set(f) == set(p.converters) for f in filled) else None
+
+
+def urls() -> list[tuple[str, str]]:
+    """(pattern name, URL) for every pattern and every argument set; fails listing what it cannot fill."""
+    from django.urls import reverse
+
+    out: list[tuple[str, str]] = []
+    unfilled: list[str] = []
+    for p in patterns():
+        if not p.name:
+            if not any(rx.match(p.route) for rx in UNNAMED_OK):
+                unfilled.append(f"(unnamed) {p.route}")
+            continue
+        if p.name.rsplit(":", 1)[-1] == "logout":
+            continue  # would end the walking user's session (and changes nothing a role could compare)
+        filled = arguments(p)
+        if not filled:
+            unfilled.append(f"{p.name} {p.route} {'(no object in the world)' if filled == [] else ''}")
+            continue
+        for kwargs in filled:
+            out.append((p.name, reverse(p.name, kwargs=kwargs or None)))
+    assert not unfilled, "URL patterns the blinding walk cannot fill (extend tests/blinding/walk.py):\n" + "\n".join(unfilled)
+    return out
