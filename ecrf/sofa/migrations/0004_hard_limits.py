@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('sofa', '0002_unit_labels'),
+        ('sofa', '0003_endpoint_mitt_reason'),
     ]
 
     operations = [

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('safety', '0003_ae_death_check'),
+        ('safety', '0004_pharmacovigilance_clocks_and_submissions'),
     ]
 
     operations = [
