@@ -18,6 +18,8 @@ from django.http import HttpRequest
 from rest_framework import exceptions
 from rest_framework.authentication import TokenAuthentication
 
+from ecrf.accounts.selectors import studies
+
 
 class AxesBackend(AxesStandaloneBackend):
     """django-axes' backend, also for in-process calls of ``authenticate`` without a request
@@ -31,16 +33,12 @@ class AxesBackend(AxesStandaloneBackend):
 
 def failure_limit(request: HttpRequest | None, credentials: dict | None) -> int:
     """``AXES_FAILURE_LIMIT``: failed logins in a row before the lockout (Part 11)."""
-    from ecrf.study.services import current_protocol
-
-    return current_protocol().max_failed_logins
+    return studies().current_protocol().max_failed_logins
 
 
 def cool_off(request: HttpRequest | None = None) -> dt.timedelta:
     """``AXES_COOLOFF_TIME``: how long a lockout lasts."""
-    from ecrf.study.services import current_protocol
-
-    return dt.timedelta(minutes=current_protocol().lockout_minutes)
+    return dt.timedelta(minutes=studies().current_protocol().lockout_minutes)
 
 
 def client_ip(request: HttpRequest) -> str | None:
