@@ -201,3 +201,17 @@ def test_a_death_or_a_dose_recorded_through_their_services_rederives(users, rand
     e = SofaEndpoint.objects.get(participant=randomized_a)
     assert e.inputs["death_day"] == 4 and e.alive_on_day9 is False
     assert e.history.first().history_change_reason == "Re-derived: death recorded"
+
+
+def test_the_history_reason_names_every_changed_day_and_fits_its_column():
+    def inputs(totals, death_day=None):
+        return {"sofa": {str(d): {"total": t, "form": d, "version": 1} for d, t in totals.items()},
+                "death_day": death_day, "first_dose_at": None, "rules": "SAP-2", "protocol": {}}
+
+    old = inputs({d: 5 for d in range(1, 16)})
+    assert services._describe_change(old, inputs({**{d: 5 for d in range(1, 16)}, 2: 6})) == (
+        "Re-derived: SOFA day 2 changed")
+    reason = services._describe_change(old, inputs({d: 6 for d in range(1, 15)}, death_day=15))
+    assert reason.startswith("Re-derived: SOFA day 15 withdrawn; SOFA days 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,")
+    limit = SofaEndpoint.history.model._meta.get_field("history_change_reason").max_length
+    assert len(reason) <= limit and reason.endswith("…")
