@@ -162,12 +162,8 @@ def capture(*, swap: bool, build: Callable[[Recorder], Any], walk: Callable[[Rec
         mail.outbox = []
         rec = Recorder(traveller)
         with plant(m) if plant else contextlib.nullcontext():
-            import time as _t
-            _s = _t.perf_counter()
             world = build(rec)
-            print("BUILD", _t.perf_counter() - _s)
             walk(rec, world)
-            print("WALK", _t.perf_counter() - _s, len(rec.responses))
         arms = list(Assignment.objects.order_by("participant_id").values_list("participant_id", "slot__arm"))
         blinded_ids = set(type(world.viewers[next(iter(world.viewers))]).objects.exclude(
             pk__in=[u.pk for u in world.unblinded_users]).values_list("pk", flat=True))
@@ -183,20 +179,22 @@ def capture(*, swap: bool, build: Callable[[Recorder], Any], walk: Callable[[Rec
     return Capture(arms=arms, responses=rec.responses, mails=mails, notifications=notifications)
 
 
-def differences(a: Capture, b: Capture) -> list[str]:
-    """Every observable difference, described with a short diff."""
+def differences(a: Capture, b: Capture) -> dict[str, str]:
+    """Every observable difference: what was observed (request key, or e-mails, notifications)
+    -> a unified diff of the two observations."""
     import difflib
 
-    found: list[str] = []
-    if a.responses.keys() != b.responses.keys():
-        found.append(f"different requests: only in one {sorted(a.responses.keys() ^ b.responses.keys())[:10]}")
-    for key in a.responses.keys() & b.responses.keys():
+    def diff(x: list[str], y: list[str]) -> str:
+        return "\n".join(list(difflib.unified_diff(x, y, lineterm="", n=0))[2:])
+
+    found: dict[str, str] = {}
+    for key in sorted(a.responses.keys() ^ b.responses.keys()):
+        found[key] = "requested in one world only"
+    for key in sorted(a.responses.keys() & b.responses.keys()):
         if a.responses[key] != b.responses[key]:
-            diff = difflib.unified_diff(a.responses[key].text().splitlines(), b.responses[key].text().splitlines(),
-                                        lineterm="", n=0)
-            found.append(f"{key}\n" + "\n".join(list(diff)[2:14]))
-    for what, x, y in (("e-mail", a.mails, b.mails), ("notification", a.notifications, b.notifications)):
+            found[key] = diff(a.responses[key].text().splitlines(), b.responses[key].text().splitlines())
+    for what, x, y in (("e-mails to blinded users", a.mails, b.mails),
+                       ("notifications to blinded users", a.notifications, b.notifications)):
         if x != y:
-            diff = difflib.unified_diff([repr(r) for r in x], [repr(r) for r in y], lineterm="", n=0)
-            found.append(f"{what}s to blinded users differ\n" + "\n".join(list(diff)[2:10]))
-    return sorted(found)
+            found[what] = diff([repr(r) for r in x], [repr(r) for r in y])
+    return found

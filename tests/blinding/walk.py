@@ -61,8 +61,25 @@ def patterns() -> list[Pattern]:
     return out
 
 
-def _pks(model: Any, attribute: str = "pk") -> list[dict[str, Any]]:
-    return [{"pk": v} for v in model.objects.order_by("pk").values_list(attribute, flat=True)]
+def objects(model: Any, attribute: str = "pk") -> list[Any]:
+    """The objects of ``model`` to request: every one of a small table; of a participant's
+    objects, the first and the last of each participant (so every participant, both phenotypes
+    and both sites, is covered at a bounded cost); of a large table, the ten newest."""
+    fields = {f.name for f in model._meta.get_fields()}
+    rows = list(model.objects.order_by("pk").values_list(attribute, *(["participant_id"] if "participant" in fields else [])))
+    if "participant" in fields:
+        first: dict[Any, Any] = {}
+        last: dict[Any, Any] = {}
+        for value, participant in rows:
+            first.setdefault(participant, value)
+            last[participant] = value
+        return sorted(set(first.values()) | set(last.values()), key=[v for v, _ in rows].index)
+    values = [r[0] for r in rows]
+    return values if len(values) <= 30 else values[-10:]
+
+
+def _pks(model: Any) -> list[dict[str, Any]]:
+    return [{"pk": v} for v in objects(model)]
 
 
 def _participants() -> list[Any]:
@@ -100,13 +117,11 @@ def _api(p: Pattern) -> list[dict[str, Any]] | None:
     kwarg = getattr(view, "lookup_url_kwarg", None) or getattr(view, "lookup_field", "pk")
     if model is None or args != {kwarg}:
         return None
-    field = getattr(view, "lookup_field", "pk")
-    return [{kwarg: v} for v in model.objects.order_by("pk").values_list(field, flat=True)]
+    return [{kwarg: v} for v in objects(model, getattr(view, "lookup_field", "pk"))]
 
 
 def _forms() -> list[dict[str, Any]]:
-    return [{"slug": spec.slug, "form_id": pk} for spec in all_specs()
-            for pk in spec.model.objects.order_by("pk").values_list("pk", flat=True)]
+    return [{"slug": spec.slug, "form_id": pk} for spec in all_specs() for pk in objects(spec.model)]
 
 
 HTML: dict[str, Callable[[], list[dict[str, Any]]]] = {
@@ -144,7 +159,7 @@ def _admin(p: Pattern) -> list[dict[str, Any]] | None:
         from django.contrib import admin
 
         return [{"content_type_id": ContentType.objects.get_for_model(model).pk, "object_id": pk}
-                for model in admin.site._registry for pk in model.objects.order_by("pk").values_list("pk", flat=True)]
+                for model in admin.site._registry for pk in objects(model)]
     from django.contrib import admin
 
     # admin:<app label>_<model name>_<page>, one argument: object_id (id for the user's password page).
@@ -155,7 +170,7 @@ def _admin(p: Pattern) -> list[dict[str, Any]] | None:
         models = [get_user_model()]
     if len(models) == 1 and len(p.converters) == 1:
         (arg,) = p.converters
-        return [{arg: pk} for pk in models[0].objects.order_by("pk").values_list("pk", flat=True)]
+        return [{arg: pk} for pk in objects(models[0])]
     return None
 
 
