@@ -36,7 +36,9 @@ def test_generate_trial_never_enters_a_date_in_the_future(seed, capsys):
     # so three participants are enough): their "day 3" may not have come, and the medication and
     # deviation dates refuse the future.
     call_command("generate_trial", participants=3, seed=seed)
-    assert "Synthetic trial ready" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "Synthetic trial ready" in out
+    assert "in the future" not in out  # no demo row refused for a date ahead of now
     today = timezone.localdate()
     assert Participant.objects.filter(randomized_at__isnull=False).exists()
     assert ConcomitantMedication.objects.exists()
