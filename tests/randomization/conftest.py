@@ -2,6 +2,10 @@ from __future__ import annotations
 
 import pytest
 
+# The allocation fixture lives in tests/support/fixtures.py (loaded for every directory); this
+# name stays importable for test modules that still import it from here.
+from tests.support.fixtures import allocation  # noqa: F401
+
 
 @pytest.fixture(autouse=True)
 def _no_broker(monkeypatch):
