@@ -104,6 +104,11 @@ def generate(ctx: SyntheticContext) -> None:
                 ferritin, hla_dr = _lab_values(rng)
                 sampled = consent_at + dt.timedelta(minutes=rng.randint(10, 60))
                 resulted = sampled + dt.timedelta(hours=rng.uniform(2, 6))
+                # The newest patients are screened within hours of now: their sample and result
+                # can't lie ahead of the real clock (the lab form refuses the future).
+                if resulted > now:
+                    resulted = now
+                    sampled = max(consent_at, min(sampled, resulted - dt.timedelta(minutes=30)))
                 with simulated_now(resulted + dt.timedelta(minutes=10)):
                     form_create(actor=lab_user, spec=CENTRAL_LAB, participant=participant, submit=True, data={
                         "ferritin": ferritin, "ferritin_sampled_at": sampled, "ferritin_resulted_at": resulted,

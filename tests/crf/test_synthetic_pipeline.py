@@ -30,12 +30,15 @@ def test_an_order_already_taken_is_refused():
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("seed", [1, 2, 4])
+@pytest.mark.parametrize("seed", [1, 2, 3])
 def test_generate_trial_never_enters_a_date_in_the_future(seed, capsys):
-    # The generator randomizes its last participants within hours of now: their "day 3" may not
-    # have come, and the medication and deviation dates refuse the future.
-    call_command("generate_trial", participants=6, seed=seed)
-    assert "Synthetic trial ready" in capsys.readouterr().out
+    # The generator randomizes its last two participants within hours of now (whatever the size,
+    # so three participants are enough): their "day 3" may not have come, and the medication and
+    # deviation dates refuse the future.
+    call_command("generate_trial", participants=3, seed=seed)
+    out = capsys.readouterr().out
+    assert "Synthetic trial ready" in out
+    assert "in the future" not in out  # no demo row refused for a date ahead of now
     today = timezone.localdate()
     assert Participant.objects.filter(randomized_at__isnull=False).exists()
     assert ConcomitantMedication.objects.exists()

@@ -12,7 +12,6 @@ from ecrf.pharmacy.supply import PharmacyPreparation
 from ecrf.randomization.models import Assignment
 from ecrf.randomization.services import participant_randomize
 from ecrf.study.protocol import DEFAULT_PROTOCOL
-from tests.randomization.conftest import allocation  # noqa: F401
 from tests.support.screening import eligible_participant
 
 pytestmark = pytest.mark.django_db

@@ -5,12 +5,19 @@ from __future__ import annotations
 import pytest
 
 from ecrf.accounts.roles import Role
+from ecrf.randomization.services import allocation_list_generate
 from tests.support import stages
 from tests.support.times import athens
 
 # Day 1 of the shared participants: randomized on 2025-03-10 at 10:00 in site A's zone, Sepsis-3
 # 24 hours before.
 DAY_ONE = athens(2025, 3, 10, 10, 0)
+
+
+@pytest.fixture
+def allocation(users, site_a, site_b):
+    """A generated allocation list for sites A and B x both phenotypes (seed "test-seed")."""
+    return allocation_list_generate(actor=users[Role.STATISTICIAN], seed="test-seed", slots_per_stratum=40)
 
 
 @pytest.fixture
