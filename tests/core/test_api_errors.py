@@ -12,15 +12,12 @@ from rest_framework.test import APIClient
 
 from ecrf.accounts.roles import Role
 from ecrf.dosing.models import Administration
-from tests.schedule.helpers import athens, iv, randomize
+from tests.support.times import athens, iv
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/administrations/"
 
 
-@pytest.fixture
-def randomized(make_participant, site_a, coordinator):
-    return randomize(make_participant(site_a), athens(2025, 3, 10, 10, 0), coordinator)
 
 
 def error_of(response, status: int, code: str | None = None) -> dict:

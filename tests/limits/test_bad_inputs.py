@@ -17,7 +17,7 @@ from ecrf.outcomes.models import Death
 from ecrf.outcomes.specs import DEATH
 from ecrf.sofa.models import SofaDay
 from safety.models import AdverseEvent
-from tests.schedule.helpers import athens, iv, sc
+from tests.support.times import athens, iv, sc
 
 pytestmark = pytest.mark.django_db
 FIRST = athens(2025, 3, 10, 10, 30)
