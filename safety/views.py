@@ -19,7 +19,7 @@ from ecrf.accounts.roles import SITE_ENTRY_ROLES, Role, user_roles
 from ecrf.audit.models import EventKind
 from ecrf.audit.services import event_record
 from ecrf.core.errors import DomainError, forbidden, not_found
-from safety import selectors, services
+from safety import links, selectors, services
 from safety.meddra import suggestions
 from safety.models import (
     AdjudicationStatus,
@@ -212,7 +212,6 @@ def clock_board(request: HttpRequest) -> HttpResponse:
 def assess(request: HttpRequest, pk: int) -> HttpResponse:
     _require(request.user, {Role.SAFETY_OFFICER}, "Only safety officers assess expectedness.")
     ae = selectors.adverse_event_get(request.user, pk)
-    from safety import links
 
     product = links.possible_product(ae.participant)
     form = AssessmentForm(request.POST or None)
