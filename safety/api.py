@@ -24,7 +24,7 @@ from ecrf.accounts.roles import SITE_ENTRY_ROLES, Role, user_roles
 from ecrf.audit.models import EventKind
 from ecrf.audit.services import event_record
 from ecrf.core.api import StrictSerializerMixin
-from ecrf.core.errors import forbidden
+from ecrf.core.errors import forbidden, not_found
 from safety import selectors, services
 from safety.clocks import ClockKind
 from safety.models import (
@@ -373,8 +373,6 @@ class AdjudicationViewSet(viewsets.ReadOnlyModelViewSet):
         if request.method == "GET":
             review = adj.reviews.select_related("reviewer").filter(round=adj.round, reviewer=request.user).first()
             if review is None:
-                from ecrf.core.errors import not_found
-
                 raise not_found("review of yours in this round")
             return Response(ReviewSerializer(review).data)
         body = ReviewInputSerializer(data=request.data)

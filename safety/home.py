@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.urls import reverse
 from django.utils import timezone
@@ -11,9 +11,12 @@ from ecrf.accounts.roles import SITE_ENTRY_ROLES, Role, user_roles
 from ecrf.core.home import Task, register_provider
 from safety.selectors import adjudication_queue, adverse_events_for, clocks_for_board
 
+if TYPE_CHECKING:
+    from ecrf.accounts.models import User
+
 
 @register_provider
-def safety_tasks(user: Any) -> list[Task]:
+def safety_tasks(user: User) -> list[Task]:
     roles = user_roles(user)
     tasks: list[Task] = []
     if roles & {Role.SAFETY_OFFICER, Role.PHARMACOVIGILANCE}:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
@@ -38,21 +38,25 @@ from safety.models import (
 from safety.services.adjudication import review_access_denied
 from safety.specs import AE_SPEC
 
+if TYPE_CHECKING:
+    from ecrf.accounts.models import User
+    from django.http import HttpRequest
+
 BOARD_ROLES = frozenset({Role.SAFETY_OFFICER, Role.PHARMACOVIGILANCE})
 STATE_LABELS = {"running": "Running", "due_soon": "Due soon", "overdue": "Overdue", "met": "Met", "met_late": "Met late",
                 "closed": "Closed", "potential_susar": "Potential SUSAR"}
 STATE_ORDER = {"overdue": 0, "due_soon": 1, "running": 2, "potential_susar": 2, "met_late": 3, "met": 4, "closed": 5}
 
 
-def is_pv(user: Any) -> bool:
+def is_pv(user: User) -> bool:
     return Role.PHARMACOVIGILANCE in user_roles(user)
 
 
-def adverse_events_for(user: Any) -> QuerySet[AdverseEvent]:
+def adverse_events_for(user: User) -> QuerySet[AdverseEvent]:
     return forms_for(user, AE_SPEC)
 
 
-def adverse_event_get(user: Any, pk: Any) -> AdverseEvent:
+def adverse_event_get(user: User, pk: Any) -> AdverseEvent:
     return form_get(user, AE_SPEC, pk)
 
 
@@ -91,7 +95,7 @@ def _case_statuses(ae_ids: set[int]) -> dict[int, str]:
     return dict(ExpeditedAssessment.objects.filter(adverse_event_id__in=ae_ids).values_list("adverse_event_id", "status"))
 
 
-def clocks_for_board(user: Any, *, now: dt.datetime | None = None, include_done: bool = False) -> list[ClockRow]:
+def clocks_for_board(user: User, *, now: dt.datetime | None = None, include_done: bool = False) -> list[ClockRow]:
     """The clock board: overdue first, then due soon, then running; a fixed three queries.
 
     Safety officers see every SAE clock and masked SUSAR clocks; pharmacovigilance sees the
@@ -119,7 +123,7 @@ def clocks_for_board(user: Any, *, now: dt.datetime | None = None, include_done:
     return sorted(rows, key=lambda r: (STATE_ORDER[r.state], r.clock.due_at, isinstance(r.clock, PvClock), r.clock.pk))
 
 
-def clocks_for_ae(user: Any, ae: AdverseEvent, *, now: dt.datetime | None = None) -> list[ClockRow]:
+def clocks_for_ae(user: User, ae: AdverseEvent, *, now: dt.datetime | None = None) -> list[ClockRow]:
     """The AE's clocks; SUSAR-candidate clocks only for safety officers and pharmacovigilance
     (sponsor -> authority deadlines are not the site's), as in the clocks API."""
     now = now or timezone.now()
@@ -159,7 +163,7 @@ def clock_state_expression(now: dt.datetime, *, pv: bool) -> Case:
     return Case(*whens, default=Value("running"))
 
 
-def clocks_for(user: Any, *, now: dt.datetime | None = None) -> QuerySet[Clock]:
+def clocks_for(user: User, *, now: dt.datetime | None = None) -> QuerySet[Clock]:
     """Clocks the user may see, annotated with ``shown_state``, ``state_rank`` and
     ``case_status`` (and ``pv_outcome`` for pharmacovigilance only), overdue first.
 
@@ -188,14 +192,14 @@ def clocks_for(user: Any, *, now: dt.datetime | None = None) -> QuerySet[Clock]:
     return qs.order_by("state_rank", "due_at", "pk")
 
 
-def clock_get(user: Any, pk: Any, *, now: dt.datetime | None = None) -> Clock:
+def clock_get(user: User, pk: Any, *, now: dt.datetime | None = None) -> Clock:
     try:
         return clocks_for(user, now=now).get(pk=int(pk))
     except (Clock.DoesNotExist, TypeError, ValueError):
         raise not_found("clock") from None
 
 
-def sae_reports_for(user: Any) -> QuerySet[SAEReport]:
+def sae_reports_for(user: User) -> QuerySet[SAEReport]:
     """SAE reports of the adverse events the user sees (site-scoped like the AE pages)."""
     if not user_roles(user) & AE_SPEC.read_roles:
         raise forbidden("Your role does not read SAE reports.")
@@ -203,14 +207,14 @@ def sae_reports_for(user: Any) -> QuerySet[SAEReport]:
             .select_related("adverse_event__participant__site"))
 
 
-def sae_report_get(user: Any, pk: Any) -> SAEReport:
+def sae_report_get(user: User, pk: Any) -> SAEReport:
     try:
         return sae_reports_for(user).get(pk=int(pk))
     except (SAEReport.DoesNotExist, TypeError, ValueError):
         raise not_found("SAE report") from None
 
 
-def case_status_label(user: Any, assessment: ExpeditedAssessment | None) -> str:
+def case_status_label(user: User, assessment: ExpeditedAssessment | None) -> str:
     """What a reader may know of the expedited-reporting decision."""
     if assessment is None:
         return "Not assessed"
@@ -219,21 +223,21 @@ def case_status_label(user: Any, assessment: ExpeditedAssessment | None) -> str:
     return assessment.get_status_display()
 
 
-def cases_for_pv(user: Any) -> QuerySet[ExpeditedAssessment]:
+def cases_for_pv(user: User) -> QuerySet[ExpeditedAssessment]:
     if not is_pv(user):
         raise forbidden("Only pharmacovigilance works on potential SUSARs.")
     return (ExpeditedAssessment.objects.exclude(status=CaseStatus.NOT_CANDIDATE)
             .select_related("adverse_event__participant__site").order_by("status", "sponsor_aware_at"))
 
 
-def case_get(user: Any, pk: Any) -> ExpeditedAssessment:
+def case_get(user: User, pk: Any) -> ExpeditedAssessment:
     try:
         return cases_for_pv(user).get(pk=int(pk))
     except (ExpeditedAssessment.DoesNotExist, TypeError, ValueError):
         raise not_found("case") from None
 
 
-def assessment_candidates(user: Any) -> QuerySet[AdverseEvent]:
+def assessment_candidates(user: User) -> QuerySet[AdverseEvent]:
     """Submitted serious AEs not yet assessed for expectedness (safety officers)."""
     if Role.SAFETY_OFFICER not in user_roles(user):
         raise forbidden("Only safety officers assess expectedness.")
@@ -244,12 +248,12 @@ def assessment_candidates(user: Any) -> QuerySet[AdverseEvent]:
 # --- adjudication ---------------------------------------------------------------------------
 
 
-def _require_reviewer(user: Any) -> None:
+def _require_reviewer(user: User) -> None:
     if Role.SAFETY_OFFICER not in user_roles(user):
         raise forbidden("Only safety officers adjudicate.")
 
 
-def adjudication_queue(user: Any) -> QuerySet[Adjudication]:
+def adjudication_queue(user: User) -> QuerySet[Adjudication]:
     """Events waiting for this reviewer: open ones with fewer than two reviews this round, and
     disagreements waiting for a third reviewer; never those this reviewer already reviewed.
     One query (a queryset, so the API paginates it)."""
@@ -263,7 +267,7 @@ def adjudication_queue(user: Any) -> QuerySet[Adjudication]:
             .order_by("created_at", "pk"))
 
 
-def adjudication_get(user: Any, pk: Any) -> Adjudication:
+def adjudication_get(user: User, pk: Any) -> Adjudication:
     _require_reviewer(user)
     try:
         return Adjudication.objects.select_related("adverse_event__participant__site").get(pk=int(pk))
@@ -271,7 +275,7 @@ def adjudication_get(user: Any, pk: Any) -> Adjudication:
         raise not_found("adjudication") from None
 
 
-def reviews_visible(user: Any, adj: Adjudication) -> list[AdjudicationReview]:
+def reviews_visible(user: User, adj: Adjudication) -> list[AdjudicationReview]:
     """A reviewer sees their own review; the others only once the adjudication is final."""
     reviews = list(adj.reviews.filter(round=adj.round).select_related("reviewer"))
     if adj.status == AdjudicationStatus.FINAL:
@@ -279,7 +283,7 @@ def reviews_visible(user: Any, adj: Adjudication) -> list[AdjudicationReview]:
     return [r for r in reviews if r.reviewer_id == user.pk]
 
 
-def review_get(user: Any, adj: Adjudication, review_id: Any, request: Any = None) -> AdjudicationReview:
+def review_get(user: User, adj: Adjudication, review_id: Any, request: HttpRequest | None = None) -> AdjudicationReview:
     try:
         review = adj.reviews.select_related("reviewer").get(pk=int(review_id))
     except (AdjudicationReview.DoesNotExist, TypeError, ValueError):

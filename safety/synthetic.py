@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
 
@@ -21,13 +21,16 @@ from safety.models import Clock, SAEReport
 from safety.services import assessment_record, sae_report_submit, susar_unblind_and_decide
 from safety.specs import AE_SPEC
 
+if TYPE_CHECKING:
+    from ecrf.accounts.models import User
+
 TERMS = [  # (verbatim, LLT, grade)
     ("Rash on trunk", 94000011, 1), ("Redness at injection site", 94000010, 1), ("ALT increased", 94000013, 2),
     ("Low haemoglobin", 94000002, 2), ("Skin eruption", 94000012, 3), ("Raised liver enzymes", 94000014, 3),
 ]
 
 
-def _ae(actor: Any, participant: Participant, **data: Any) -> Any:
+def _ae(actor: User, participant: Participant, **data: Any) -> Any:
     return form_create(actor=actor, spec=AE_SPEC, participant=participant, data=data, submit=True)
 
 
@@ -46,7 +49,7 @@ def generate(ctx: SyntheticContext) -> None:
     rng = ctx.rng
     made = 0
 
-    def staff(p: Participant) -> Any:
+    def staff(p: Participant) -> User:
         return ctx.site_users.get((p.site.code, Role.INVESTIGATOR)) or ctx.users.get(Role.INVESTIGATOR)
 
     for i, p in enumerate(participants):

@@ -4,7 +4,7 @@ coding suggestions. Thin: parse input, call one service or selector, render."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import messages
@@ -19,7 +19,7 @@ from ecrf.accounts.roles import SITE_ENTRY_ROLES, Role, user_roles
 from ecrf.audit.models import EventKind
 from ecrf.audit.services import event_record
 from ecrf.core.errors import DomainError, forbidden, not_found
-from safety import selectors, services
+from safety import links, selectors, services
 from safety.meddra import suggestions
 from safety.models import (
     AdjudicationStatus,
@@ -33,6 +33,9 @@ from safety.models import (
     SAEReport,
     SpecialInterest,
 )
+
+if TYPE_CHECKING:
+    from ecrf.accounts.models import User
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
 CAUSALITY_CHOICES = [("", "— (as the investigator)")] + list(Causality.choices)
@@ -92,7 +95,7 @@ def _place(error: DomainError, form: forms.Form) -> None:
         form.add_error(None, error.message)
 
 
-def _require(user: Any, roles: set[str] | frozenset[str], message: str) -> None:
+def _require(user: User, roles: set[str] | frozenset[str], message: str) -> None:
     if not user_roles(user) & roles:
         raise forbidden(message)
 
@@ -130,7 +133,7 @@ def ae_detail(request: HttpRequest, pk: int) -> HttpResponse:
     })
 
 
-def _followup_context(user: Any, ae: AdverseEvent, reports: list[SAEReport], form: forms.Form | None = None) -> dict[str, Any]:
+def _followup_context(user: User, ae: AdverseEvent, reports: list[SAEReport], form: forms.Form | None = None) -> dict[str, Any]:
     can_request = (Role.SAFETY_OFFICER in user_roles(user) and ae.serious and ae.status == "submitted"
                    and any(r.status == ReportStatus.SUBMITTED for r in reports))
     return {"followup_requests": list(ae.followup_requests.select_related("requested_by", "report")),
@@ -209,7 +212,6 @@ def clock_board(request: HttpRequest) -> HttpResponse:
 def assess(request: HttpRequest, pk: int) -> HttpResponse:
     _require(request.user, {Role.SAFETY_OFFICER}, "Only safety officers assess expectedness.")
     ae = selectors.adverse_event_get(request.user, pk)
-    from safety import links
 
     product = links.possible_product(ae.participant)
     form = AssessmentForm(request.POST or None)

@@ -171,8 +171,8 @@ def test_the_clock_job_costs_a_fixed_number_of_queries(make_ae, users, team, par
 
     # Fixed: the candidates (blinded and pharmacovigilance clocks), the recipients, the outbox
     # insert, one executemany UPDATE of the notified clocks, and their history rows in one insert
-    # under the audit chain's head lock.
-    assert len(counted(large)) == len(counted(small)) <= 16
+    # under the audit chain's head lock (18 on PostgreSQL; SQLite's count leaves out its split inserts).
+    assert len(counted(large)) == len(counted(small)) <= (18 if connection.vendor == "postgresql" else 16)
     assert Clock.history.filter(history_type="~", history_change_reason__startswith="Clock job").count() == 4 + 44  # each run, each clock
 
 

@@ -14,6 +14,7 @@ from ecrf.core.errors import DomainError
 from ecrf.crf.services import form_update
 from ecrf.notifications.models import Notification
 from safety.clocks import ClockKind
+from safety.errors import SafetyError
 from safety.models import Clock, FollowUpRequest, SAEReport
 from safety.services import FOLLOWUP_KIND, followup_request, sae_report_submit
 from safety.specs import AE_SPEC
@@ -70,6 +71,12 @@ def test_follow_up_request_refusals(make_ae, users, api):
     with pytest.raises(DomainError) as exc:
         followup_request(actor=users[Role.SAFETY_OFFICER], ae=ae, question="More?")
     assert exc.value.status == 409 and "initial SAE report" in exc.value.message
+    # The API names this refusal with its own code (safety.errors.SafetyError), not a generic conflict.
+    report = SAEReport.objects.get(adverse_event=ae, sequence=0)
+    body = api(users[Role.SAFETY_OFFICER]).post(f"/api/v1/sae-reports/{report.pk}/request-followup/", {"question": "More?"},
+                                               format="json")
+    assert body.status_code == 409
+    assert body.json()["error"]["code"] == "followup_before_initial_report" == SafetyError.FOLLOWUP_BEFORE_INITIAL_REPORT
     ae = _submitted_sae(make_ae, users)
     with pytest.raises(DomainError) as exc:
         followup_request(actor=users[Role.SAFETY_OFFICER], ae=ae, question="  ")
@@ -84,6 +91,7 @@ def test_follow_up_request_refusals(make_ae, users, api):
     with pytest.raises(DomainError) as exc:
         followup_request(actor=users[Role.SAFETY_OFFICER], ae=exempt, question="More?")
     assert exc.value.status == 409 and "exempted" in exc.value.message
+    assert exc.value.as_dict()["error"]["code"] == "followup_on_exempt_event"
 
 
 def test_a_second_request_joins_the_open_follow_up(make_ae, users):

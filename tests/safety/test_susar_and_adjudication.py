@@ -15,7 +15,17 @@ from ecrf.core.errors import DomainError
 from ecrf.crf.services import form_update
 from safety.clocks import ClockKind
 from ecrf.randomization.models import Unblinding
-from safety.models import Adjudication, AdjudicationStatus, CaseStatus, Clock, ExpeditedAssessment, PvClock, PvOutcome, Submission
+from safety.models import (
+    Adjudication,
+    AdjudicationStatus,
+    CaseStatus,
+    Clock,
+    ExpeditedAssessment,
+    PvClock,
+    PvOutcome,
+    PvSubmission,
+    Submission,
+)
 from safety.services import adjudication_review_submit, assessment_record, susar_report_submit, susar_unblind_and_decide
 from safety.specs import AE_SPEC
 from tests.conftest import PASSWORD
@@ -269,3 +279,27 @@ def test_a_change_to_the_source_ae_reopens_adjudication_and_clears_the_final_cla
     assert record.prev_record.final is not None  # the cleared classification stays in the audit trail
     # The earlier reviewers may review again in the new round.
     assert adj in __import__("safety.selectors", fromlist=["x"]).adjudication_queue(reviewers[0])
+
+
+def test_pharmacovigilance_tracks_and_meets_a_susar_clock_on_its_own_pages(make_ae, users, randomize):
+    """A decided SUSAR's clock lives in pharmacovigilance's table: on its board and case page,
+    met there by the authority report; blinded readers' board never lists it."""
+    pv = users[Role.PHARMACOVIGILANCE]
+    ae = make_ae(participant=randomize("MALS", arm="active"), **SERIOUS)
+    case = susar_unblind_and_decide(actor=pv, assessment=_assess(users, ae), reason="Potential SUSAR", password=PASSWORD)
+    pv_clock = PvClock.objects.get(adverse_event=ae)
+    client = Client()
+    client.force_login(pv)
+    assert f"pv-clock-{pv_clock.pk}" in client.get("/safety/clocks/").content.decode()
+    page = client.get(f"/safety/cases/{case.pk}/").content.decode()
+    assert f'name="clock" value="{pv_clock.pk}"' in page
+    sent = (case.sponsor_aware_at + dt.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+    response = client.post(f"/safety/cases/{case.pk}/", {"step": "report", "clock": pv_clock.pk, "submitted_at": sent,
+                                                         "recipient": "EMA EudraVigilance", "reference": "EU-SUSAR-2"})
+    assert response.status_code == 302
+    pv_clock.refresh_from_db()
+    assert pv_clock.met_at is not None and PvSubmission.objects.get().clock == pv_clock
+    assert "EU-SUSAR-2" in client.get(f"/safety/cases/{case.pk}/").content.decode()
+    officer = Client()
+    officer.force_login(users[Role.SAFETY_OFFICER])
+    assert "pv-clock-" not in officer.get("/safety/clocks/").content.decode()
