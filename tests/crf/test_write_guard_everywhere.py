@@ -58,7 +58,7 @@ NOT_GUARDED = {
     "ecrf.accounts.services.role_grant_approve": "accounts and roles, not clinical data",
     "ecrf.accounts.services.role_grant_refuse": "accounts and roles, not clinical data",
     "ecrf.accounts.services.role_revoke": "accounts and roles, not clinical data",
-    "ecrf.accounts.services.user_blinded_roles_set": "accounts and roles, not clinical data",
+    "ecrf.accounts.services.membership_change": "names the actor of a membership change; writes nothing",
     "ecrf.audit.services.event_record": "the event log itself: a lock must never silence the audit trail",
     "ecrf.notifications.services.notify": "notification outbox, not clinical data",
     "ecrf.notifications.services.notification_deliver": "notification delivery bookkeeping",
