@@ -36,6 +36,7 @@ def _sql(table: str, sql: str, params: list) -> None:
     triggers are switched off first (an owner can do that)."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute(f'ALTER TABLE "{table}" DISABLE TRIGGER USER')
         cursor.execute(sql, params)
         if connection.vendor == "postgresql":

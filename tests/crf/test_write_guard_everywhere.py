@@ -58,7 +58,7 @@ NOT_GUARDED = {
     "ecrf.accounts.services.role_grant_approve": "accounts and roles, not clinical data",
     "ecrf.accounts.services.role_grant_refuse": "accounts and roles, not clinical data",
     "ecrf.accounts.services.role_revoke": "accounts and roles, not clinical data",
-    "ecrf.accounts.services.user_blinded_roles_set": "accounts and roles, not clinical data",
+    "ecrf.accounts.services.membership_change": "names the actor of a membership change; writes nothing",
     "ecrf.audit.services.event_record": "the event log itself: a lock must never silence the audit trail",
     "ecrf.notifications.services.notify": "notification outbox, not clinical data",
     "ecrf.notifications.services.notification_deliver": "notification delivery bookkeeping",
@@ -373,3 +373,34 @@ def test_system_deviation_refuses_under_a_lock(participant_a):
     _lock(participant_a, "participant")
     _refused(lambda: deviation_raise_system(participant=participant_a, rule_code="T1", category="other",
                                             description="test", occurred_on=dt.date(2026, 11, 20)))
+
+
+@pytest.mark.django_db
+def test_screening_and_consent_services_refuse_under_a_lock(users, site_a):
+    from django.utils import timezone
+
+    from ecrf.screening.models import Consent
+    from ecrf.screening.services import (
+        consent_record_patient_decision,
+        consent_withdraw,
+        screening_reassess,
+        screening_register,
+    )
+    from tests.screening.factories import consent, screen, screening_data
+
+    coordinator = users[Role.COORDINATOR]
+    form = screen(coordinator, site_a, "A-L1")
+    participant = form.participant
+    given = consent(coordinator, participant, by="representative")
+    _lock(participant, "participant")
+    # A reassessment that changes nothing writes nothing; a change would pass the guard first.
+    assert screening_reassess(participant=participant, actor=coordinator, cause="test") is not None
+    _refused(lambda: consent_record_patient_decision(actor=coordinator, consent=given, decision="confirmed",
+                                                     decided_at=timezone.now(), version=given.version))
+    _refused(lambda: consent_withdraw(actor=coordinator, consent=given, withdrawal_type="treatment",
+                                      withdrawn_on=timezone.now().date(), version=given.version))
+    assert Consent.objects.get(pk=given.pk).version == given.version
+    _lock(participant, "site")
+    _refused(lambda: screening_register(actor=coordinator, site=site_a, screening_number="A-L2",
+                                        data=screening_data(), submit=True))
+    assert not Participant.objects.filter(screening_number="A-L2").exists()
