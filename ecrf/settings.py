@@ -129,6 +129,9 @@ AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "ecrf.accounts.backends.client_ip"
 AXES_LOCKOUT_CALLABLE = "ecrf.accounts.backends.lockout_response"
 AXES_VERBOSE = False
+# Unlock with `manage.py axes_reset_username NAME` (audited by the operator's own log); the
+# admin keeps to the project's own models (read-mostly, permission-matrix covered).
+AXES_ENABLE_ADMIN = False
 # Reverse proxies in front of the application whose X-Forwarded-For entries are trusted.
 ECRF_TRUSTED_PROXY_COUNT = env_int("ECRF_TRUSTED_PROXY_COUNT", 0)
 AUTH_PASSWORD_VALIDATORS = [
