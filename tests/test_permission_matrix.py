@@ -1,86 +1,187 @@
-"""Every URL x every role x own / other site: the outcome each gets (DESIGN.md "Roles")."""
+"""Every URL x every method its view accepts x 12 roles x own / other site x anonymous.
+
+The expected outcomes are the hand-written table in tests/permissions/entries_*.py (DESIGN.md
+"Roles"); see tests/permissions/matrix.py for its form.
+"""
 
 from __future__ import annotations
 
+import collections
+import os
+import time
+import re
+from urllib.parse import urlencode
+
 import pytest
+from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from ecrf.accounts.roles import Role
-from tests.permissions.matrix import ALL_ROLES, Fixtures, load_entries, rule_lookup, walk_patterns
+from tests.permissions.matrix import (
+    ROLES,
+    SITE_SCOPED,
+    Check,
+    Fixtures,
+    fingerprint,
+    fingerprint_diff,
+    load_entries,
+    response_shows,
+    url_methods,
+)
 
 pytestmark = pytest.mark.django_db
 
 
-def _base_name(name: str) -> str:
-    return name.split("#", 1)[0]
+def _completeness_problems(rules: dict[str, dict[str, Check]], urls: dict[str, tuple[str, set[str]]]) -> list[str]:
+    problems = []
+    for name, (route, methods) in sorted(urls.items()):
+        for method in sorted(methods):
+            if method not in rules.get(name, {}):
+                problems.append(f"no row for {method.upper()} {name} ({route})")
+    for name, methods in sorted(rules.items()):
+        if name not in urls:
+            problems.append(f"rows for a URL that does not exist: {name}")
+            continue
+        for method in sorted(set(methods) - urls[name][1]):
+            problems.append(f"row for {method.upper()} {name}, which its view does not accept")
+    return problems
 
 
-def test_every_url_has_a_rule():
-    rules, _, generic = load_entries()
-    missing = [name for name, route in walk_patterns() if rule_lookup(name, rules, generic) is None]
-    assert not missing, f"URL patterns without a permission-matrix rule: {missing}"
-    names = {name for name, _ in walk_patterns()}
-    stale = sorted(n for n in rules if _base_name(n) not in names)
-    assert not stale, f"rules for URLs that no longer exist: {stale}"
+def test_every_url_and_method_has_a_row():
+    rules, _ = load_entries()
+    problems = _completeness_problems(rules, url_methods())
+    assert not problems, "the permission table and the URLs disagree:\n" + "\n".join(problems)
+
+
+def test_completeness_notices_a_missing_and_a_stale_row():
+    """The completeness check itself: a deleted row and a row for a method the view lacks."""
+    rules, _ = load_entries()
+    urls = url_methods()
+    trimmed = {name: dict(methods) for name, methods in rules.items()}
+    del trimmed["deviations-list"]["post"]
+    assert "no row for POST deviations-list (api/v1/^deviations/$)" in _completeness_problems(trimmed, urls)
+    trimmed["deviations-list"]["post"] = rules["deviations-list"]["post"]
+    trimmed["site-list"]["post"] = rules["site-list"]["get"]
+    assert "row for POST site-list, which its view does not accept" in _completeness_problems(trimmed, urls)
 
 
 @pytest.fixture
 def fx(site_a, site_b, make_user, make_participant, study) -> Fixtures:
     fixtures = Fixtures(sites={"own": site_a, "other": site_b})
     fixtures.add("participant", make_participant(site_a), make_participant(site_b))
-    fixtures.add("author", make_user(Role.COORDINATOR, sites=[site_a]), make_user(Role.COORDINATOR, sites=[site_b]))
-    _, builders, _ = load_entries()
+    fixtures.add("author", make_user("coordinator", sites=[site_a]), make_user("coordinator", sites=[site_b]))
+    _, builders = load_entries()
     for build in builders:
         build(fixtures)
     return fixtures
 
 
-def _request(client, method: str, url: str, rule) -> int:  # noqa: ANN001
+def _send(client, method: str, url: str, data: dict | None, rule: Check):  # noqa: ANN001, ANN202
+    data = data or {}
     if rule.api:
-        response = getattr(client, method)(url, rule.data or {}, format="json")
-    else:
-        response = getattr(client, method)(url, rule.data or {})
-    return response.status_code
+        return getattr(client, method)(url, data, format="multipart" if rule.multipart else "json")
+    if method in {"get", "post"}:
+        return getattr(client, method)(url, data)
+    return getattr(client, method)(url, urlencode(data, doseq=True), content_type="application/x-www-form-urlencoded")
 
 
-def test_permission_matrix(fx, make_user):
-    rules, _, generic = load_entries()
-    role_users = {role: make_user(role) for role in ALL_ROLES}
-    # One logged-in client per role, reused (a login per request would dominate the run time).
-    role_clients = {}
-    for role, user in role_users.items():
-        role_clients[role] = APIClient()
-        role_clients[role].force_login(user)
+def _gist(response) -> str:  # noqa: ANN001
+    if response.status_code in (301, 302):
+        return f"-> {response.get('Location')}"
+    if response.get("Content-Type", "").startswith("application/json"):
+        return response.content.decode()[:200]
+    errors = re.findall(r'class="errorlist[^"]*"[^>]*>(.*?)</ul>', response.content.decode(errors="replace"), re.S)
+    return re.sub(r"<[^>]+>", " ", " | ".join(errors))[:300]
+
+
+def _refused(response) -> bool:  # noqa: ANN001
+    """A refusal: an error status, or a redirect to a login page (anonymous, or not staff in the admin)."""
+    return response.status_code >= 400 or (response.status_code in (301, 302) and "/login/" in response.get("Location", ""))
+
+
+def _run(client, method: str, url: str, rule: Check, data: dict | None, expected: int | tuple[int, ...], label: str,
+         failures: list[str], fx: Fixtures | None = None, role: str | None = None, where: str = "own"):  # noqa: ANN001
+    """One request; a write runs in a savepoint rolled back afterwards, and a refused one must change nothing."""
+    wanted = expected if isinstance(expected, tuple) else (expected,)
+    write = method != "get"
+    try:
+        with transaction.atomic():
+            before = fingerprint() if write else None
+            response = _send(client, method, url, data, rule)
+            if response.status_code not in wanted:
+                failures.append(f"{label}: got {response.status_code}, expected {expected}: {_gist(response)}")
+                if os.environ.get("MATRIX_DUMP"):
+                    with open(os.path.join(os.environ["MATRIX_DUMP"], re.sub(r"\W+", "_", label) + ".html"), "wb") as out:
+                        out.write(response.content)
+            elif write and _refused(response):
+                changed = fingerprint_diff(before, fingerprint())
+                if changed:
+                    failures.append(f"{label}: refused with {response.status_code} but changed {changed}")
+            elif write and (changes := rule.changes_at(where)) is not None and (fingerprint() != before) != changes:
+                failures.append(f"{label}: answered {response.status_code} but "
+                                + ("changed nothing" if changes else f"changed {fingerprint_diff(before, fingerprint())}"))
+            if rule.shows is not None and fx is not None and role is not None and response.status_code == 200:
+                _check_list(response, rule, fx, role, label, failures)
+            transaction.set_rollback(True)
+    except Exception as exc:  # noqa: BLE001  (a view that raises is a failure of the table, reported with the rest)
+        failures.append(f"{label}: raised {type(exc).__name__}: {exc}")
+
+
+def _check_list(response, rule: Check, fx: Fixtures, role: str, label: str, failures: list[str]) -> None:  # noqa: ANN001
+    own, other = rule.shows(fx, "own"), rule.shows(fx, "other")
+    if not response_shows(response, own):
+        failures.append(f"{label}: the list does not show the own site's row {own!r}")
+    shows_other = response_shows(response, other)
+    if rule.sees_other_site(role) and not shows_other:
+        failures.append(f"{label}: the list does not show the other site's row {other!r} (this role sees every site)")
+    if not rule.sees_other_site(role) and shows_other:
+        failures.append(f"{label}: the list shows the other site's row {other!r}")
+
+
+def _url(name: str, rule: Check, fx: Fixtures, where: str, user) -> str:  # noqa: ANN001
+    kwargs = rule.kwargs(fx, where, user) if rule.kwargs else None
+    if name.startswith("<"):  # an unnamed pattern: its rule builds the path
+        return kwargs["url"]
+    return reverse(name, kwargs=kwargs)
+
+
+def test_permission_matrix(fx, make_user, site_a):
+    rules, _ = load_entries()
+    urls = url_methods()
+    users = {role: make_user(role, sites=[site_a] if role in SITE_SCOPED else []) for role in ROLES}
+    # One logged-in client per role, reused: a login per request would dominate the run time.
+    clients = {}
+    for role, user in users.items():
+        clients[role] = APIClient()
+        clients[role].force_login(user)
     failures: list[str] = []
     checked = 0
-    for name, _route in walk_patterns():
-        variants = [(n, r) for n, r in rules.items() if _base_name(n) == name] or [(name, rule_lookup(name, rules, generic))]
-        for label, rule in variants:
-            if name.startswith("<unnamed:admin/(?P<url>"):
-                continue
-            if name.startswith("<unnamed:"):
-                continue  # admin's redirect-to-change shims; their targets are covered by name
-            places = ("own", "other") if rule.kwargs is not None else ("own",)
-            # Anonymous first.
-            url = reverse(name, kwargs=rule.kwargs(fx, "own", role_users[Role.ADMIN]) if rule.kwargs else None)
-            status = _request(APIClient() if rule.api else Client(), rule.method, url, rule)
-            expected_anon = rule.anonymous if isinstance(rule.anonymous, tuple) else (rule.anonymous,)
-            if status not in expected_anon:
-                failures.append(f"{label} anonymous: got {status}, expected {expected_anon}")
-            for role, user in role_users.items():
-                for where in places:
-                    url = reverse(name, kwargs=rule.kwargs(fx, where, user) if rule.kwargs else None)
-                    if rule.ends_session:
+    timing: dict[str, float] = collections.defaultdict(float)
+    # MATRIX_URLS (a regular expression) narrows the run to some URLs while editing the table.
+    only = re.compile(os.environ.get("MATRIX_URLS", ".*"))
+    for name in sorted(n for n in urls if only.search(n)):
+        started = time.perf_counter()
+        for method, rule in sorted(rules.get(name, {}).items()):
+            tag = f"{method.upper()} {name}"
+            anon_user = users["admin"]
+            url = _url(name, rule, fx, "own", anon_user)
+            data = rule.body(fx, "own", anon_user) if rule.body else None
+            _run(APIClient() if rule.api else Client(), method, url, rule, data, rule.anonymous, f"{tag} anonymous", failures)
+            for role, user in users.items():
+                for where in rule.places():
+                    url = _url(name, rule, fx, where, user)
+                    data = rule.body(fx, where, user) if rule.body else None
+                    client = clients[role]
+                    if rule.fresh_client:
                         client = APIClient()
                         client.force_login(user)
-                    else:
-                        client = role_clients[role]
-                    status = _request(client, rule.method, url, rule)
+                    _run(client, method, url, rule, data, rule.expected(role, where), f"{tag} as {role} ({where} site)",
+                         failures, fx, role, where)
                     checked += 1
-                    expected = rule.expected(role, where)
-                    if status != expected:
-                        failures.append(f"{label} {rule.method.upper()} as {role} ({where} site): got {status}, expected {expected}")
+        timing[re.sub(r"^(admin:[a-z]+_[a-z]+)_.*|^<(admin/[a-z]+/[a-z]+)/.*", r"\1\2", name)] += time.perf_counter() - started
+    if os.environ.get("MATRIX_TIMING"):
+        for name, seconds in sorted(timing.items(), key=lambda kv: -kv[1])[:25]:
+            print(f"{seconds:7.2f}s {name}")  # noqa: T201
     assert not failures, f"{len(failures)} of {checked} checks failed:\n" + "\n".join(failures)
-    assert checked > 500
+    assert checked > 3000 or "MATRIX_URLS" in os.environ

@@ -162,6 +162,10 @@ def form_status(request: HttpRequest, slug: str, form_id: int, action: str) -> H
     if func is None:
         raise Http404(_("No such action."))
     form_obj = form_get(request.user, spec, form_id)
+    # Retracting or marking not done is a change: the form's readers who may not enter it are
+    # refused here (403), as on the form page, rather than shown a form the service would refuse.
+    if not user_roles(request.user) & spec.write_roles:
+        raise forbidden(_("Your role may not change %(form)s forms.") % {"form": spec.label})
     status_form = StatusForm(request.POST or None, initial={"expected_version": form_obj.version})
     if request.method == "POST" and status_form.is_valid():
         try:

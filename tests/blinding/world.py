@@ -34,7 +34,7 @@ from ecrf.study.protocol import DEFAULT_PROTOCOL
 from safety.meddra import ensure_demo_dictionary
 from safety.models import Adjudication, Clock, ExpeditedAssessment, SAEReport
 from safety.services import clocks_evaluate, susar_unblind_and_decide
-from tests.screening.factories import consent, eligible_participant, screen
+from tests.support.screening import consent, eligible_participant, screen
 
 if TYPE_CHECKING:
     from tests.blinding.capture import Recorder

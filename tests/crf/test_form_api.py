@@ -204,13 +204,28 @@ def test_roles_without_entry_rights_are_refused(api, users, participant_a):
     assert not VitalSigns.objects.exists()
 
 
-def test_list_is_scoped_and_costs_fixed_queries(api, coordinator, participant_a, make_participant, django_assert_max_num_queries):
+def test_list_is_scoped_and_costs_fixed_queries(api, make_user, site_a, site_b, make_participant, django_assert_max_num_queries):
+    """Forms at two sites: site A's coordinator lists only site A's, in a fixed number of queries;
+    a data manager (all sites) lists both."""
+    coordinator_a = make_user(Role.COORDINATOR, sites=[site_a])
+    coordinator_b = make_user(Role.COORDINATOR, sites=[site_b])
+    own, other = set(), set()
     for day in range(1, 6):
-        create(api, coordinator, make_participant(), measured_on=f"2026-11-{day:02d}")
-    client = api(coordinator)
+        response = create(api, coordinator_a, make_participant(site_a), measured_on=f"2026-11-{day:02d}")
+        assert response.status_code == 201, response.json()
+        own.add(response.json()["id"])
+    for day in range(1, 4):
+        response = create(api, coordinator_b, make_participant(site_b), measured_on=f"2026-11-{day:02d}")
+        assert response.status_code == 201, response.json()
+        other.add(response.json()["id"])
+    client = api(coordinator_a)
     with django_assert_max_num_queries(8):
         response = client.get(URL)
-    assert response.json()["count"] == 5
+    body = response.json()
+    assert body["count"] == 5
+    assert {row["id"] for row in body["results"]} == own
+    everyone = api(make_user(Role.DATA_MANAGER)).get(URL).json()
+    assert {row["id"] for row in everyone["results"]} == own | other
 
 
 def test_unauthenticated_is_401(api, participant_a):

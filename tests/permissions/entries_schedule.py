@@ -1,17 +1,16 @@
-"""Rules for the schedule, dosing, labs, medications, outcomes and deviations URLs (issue 5)."""
+"""The schedule, dosing, labs, medications, outcomes and deviations URLs."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from ecrf.accounts.roles import CASEBOOK_READ_ROLES, SITE_ENTRY_ROLES, Role
 from ecrf.crf.models import Participant
 from ecrf.crf.registry import get_spec
 from ecrf.crf.services import form_create, participant_mark_randomized
-from tests.permissions.matrix import Fixtures, Rule
+from tests.permissions.design import CASEBOOK, CENTRAL_LAB, SITE_ENTRY
+from tests.permissions.matrix import Check, Fixtures, Own, api, check, form_api, pk_of
 
 RANDOMIZED_AT = dt.datetime(2025, 3, 10, 8, 0, tzinfo=dt.UTC)
-API = {"anonymous": 401, "api": True}
 
 
 def _randomized(site, author, n: int) -> Participant:  # noqa: ANN001
@@ -21,7 +20,7 @@ def _randomized(site, author, n: int) -> Participant:  # noqa: ANN001
     return participant_mark_randomized(participant=p, subject_id=f"{site.code}-SUBJ{n}", randomized_at=RANDOMIZED_AT, actor=author)
 
 
-# (object name, form key, data, creator role ("author" = site coordinator, or a user role))
+# (object name, form key, data, creator ("author" = the site's coordinator, or "lab"))
 FORMS: list[tuple[str, str, dict, str]] = [
     ("administration", "dosing.administration",
      {"route": "iv", "dose_number": 1, "given": True, "started_at": RANDOMIZED_AT + dt.timedelta(minutes=30),
@@ -35,8 +34,6 @@ FORMS: list[tuple[str, str, dict, str]] = [
     ("eos", "outcomes.end_of_study", {"disposition": "lost_to_follow_up", "disposition_date": dt.date(2025, 5, 1)}, "author"),
     ("deviation", "deviations.deviation",
      {"category": "other", "description": "x", "occurred_on": dt.date(2025, 3, 12), "found_by": "site", "impact": "minor"}, "author"),
-]
-EXTRA_FORMS: list[tuple[str, str, dict, str]] = [
     ("labpanel", "labs.lab_panel", {"day": 2, "sample_time": RANDOMIZED_AT + dt.timedelta(days=1), "hemoglobin": "11",
                                     "hemoglobin_unit": "g/dL"}, "author"),
     ("centrallab", "labs.central_lab", {"day": 2, "sample_time": RANDOMIZED_AT + dt.timedelta(days=1), "ferritin": "900",
@@ -44,17 +41,21 @@ EXTRA_FORMS: list[tuple[str, str, dict, str]] = [
     ("medication", "medications.concomitant", {"drug": "Meropenem", "indication": "Pneumonia", "dose": "1", "dose_unit": "g",
                                                "route": "iv", "started_on": dt.date(2025, 3, 9), "is_antimicrobial": True}, "author"),
 ]
+DATA = {name: data for name, _key, data, _creator in FORMS}
 
 
 def build(fx: Fixtures) -> None:
     from ecrf.accounts.services import user_create
 
-    lab_user, _ = user_create(actor=None, username="matrix-lab-schedule", roles=[Role.LAB], site_codes=[], password="Correct-Horse-Battery-9")
+    lab_user, _ = user_create(actor=None, username="matrix-lab-schedule", roles=["lab"], site_codes=[], password="Correct-Horse-Battery-9")
     fx.add("lab", lab_user, lab_user)
     own = _randomized(fx.sites["own"], fx.get("author", "own"), 1)
     other = _randomized(fx.sites["other"], fx.get("author", "other"), 1)
-    fx.add("scheduled", own, other)  # not "randomized": entries_randomization owns that name
-    for name, key, data, creator in FORMS + EXTRA_FORMS:
+    fx.add("scheduled", own, other)
+    # Randomized participants with no forms yet: the targets of valid creates.
+    fx.add("blank", _randomized(fx.sites["own"], fx.get("author", "own"), 2),
+           _randomized(fx.sites["other"], fx.get("author", "other"), 2))
+    for name, key, data, creator in FORMS:
         spec = get_spec(key)
         made = {}
         for where, p in (("own", own), ("other", other)):
@@ -63,39 +64,40 @@ def build(fx: Fixtures) -> None:
         fx.add(name, made["own"], made["other"])
 
 
-def _obj(name: str):  # noqa: ANN202
-    return lambda fx, where, user: {"pk": fx.get(name, where).pk}
+def create(name: str):  # noqa: ANN201
+    return lambda fx, where, user: {"participant": fx.get("blank", where).pk, **DATA[name]}
 
 
-def form_rules(name: str, key: str) -> dict[str, Rule]:
-    spec = get_spec(key)
-    read = frozenset(spec.read_roles | spec.correction_roles)
-    write = frozenset(spec.write_roles)
-    readers_403 = {r: 403 for r in read - write}
-    slug = spec.slug
-    return {
-        f"{slug}-list": Rule(read, **API),
-        f"{slug}-list#post": Rule(write, method="post", ok=400, **API),
-        f"{slug}-detail": Rule(read, kwargs=_obj(name), **API),
-        f"{slug}-detail#patch": Rule(write, method="patch", ok=400, kwargs=_obj(name), statuses=readers_403, **API),
-        f"{slug}-history": Rule(read, kwargs=_obj(name), **API),
-        f"{slug}-submit": Rule(write, method="post", ok=400, kwargs=_obj(name), statuses=readers_403, **API),
-        f"{slug}-retract": Rule(write, method="post", ok=400, kwargs=_obj(name), statuses=readers_403, **API),
-        f"{slug}-not-done": Rule(write, method="post", ok=400, kwargs=_obj(name), statuses=readers_403, **API),
-    }
-
-
-def _participant(fx, where, user):  # noqa: ANN001, ANN201
-    return {"pk": fx.get("scheduled", where).pk}
-
-
-RULES: dict[str, Rule] = {
-    "participant-schedule-list": Rule(CASEBOOK_READ_ROLES, kwargs=lambda fx, w, u: {"participant_pk": fx.get("scheduled", w).pk}, **API),
-    "schedule:casebook": Rule(CASEBOOK_READ_ROLES, kwargs=_participant),
-    "dosing:day": Rule(CASEBOOK_READ_ROLES, kwargs=lambda fx, w, u: {"pk": fx.get("scheduled", w).pk, "day": 1}),
-    # POST without a slot records nothing and shows the page again; readers may not post.
-    "dosing:day#post": Rule(SITE_ENTRY_ROLES, method="post", kwargs=lambda fx, w, u: {"pk": fx.get("scheduled", w).pk, "day": 1},
-                            statuses={Role.MONITOR: 403, Role.DATA_MANAGER: 403, Role.SAFETY_OFFICER: 403}),
+# Deviations are raised by site staff, by monitors (found at a visit) and by data managers (in review).
+DEVIATION_WRITERS = {"investigator", "coordinator", "monitor", "data_manager"}
+RULES: dict[str, dict[str, Check]] = {
+    **form_api("administrations", "administration", read=CASEBOOK, write=SITE_ENTRY, create=create("administration"),
+               change={"duration_minutes": 35}),
+    **form_api("discontinuations", "discontinuation", read=CASEBOOK, write=SITE_ENTRY, create=create("discontinuation"),
+               change={"discontinued_on": dt.date(2025, 3, 13)}),
+    **form_api("deaths", "death", read=CASEBOOK, write=SITE_ENTRY, create=create("death"), change={"cause": "Pneumonia"}),
+    **form_api("vital-status", "vital", read=CASEBOOK, write=SITE_ENTRY, create=create("vital"),
+               change={"assessed_on": dt.date(2025, 4, 7)}),
+    **form_api("infections", "infection", read=CASEBOOK, write=SITE_ENTRY, create=create("infection"),
+               change={"organism": "E. coli"}),
+    **form_api("end-of-study", "eos", read=CASEBOOK, write=SITE_ENTRY, create=create("eos"),
+               change={"disposition_date": dt.date(2025, 5, 2)}),
+    **form_api("deviations", "deviation", read=CASEBOOK, write=DEVIATION_WRITERS, create=create("deviation"),
+               change={"description": "Changed"}),
+    **form_api("labs", "labpanel", read=CASEBOOK, write=SITE_ENTRY, create=create("labpanel"), change={"hemoglobin": "10"}),
+    # Follow-up central-lab values: entered by the lab for every site.
+    **form_api("central-labs", "centrallab", read=CENTRAL_LAB, write={"lab"}, create=create("centrallab"), change={"hla_dr": 5000}),
+    **form_api("medications", "medication", read=CASEBOOK, write=SITE_ENTRY, create=create("medication"), change={"dose": "2"}),
+    "participant-schedule-list": {"get": api(CASEBOOK, kwargs=lambda fx, w, u: {"participant_pk": fx.get("scheduled", w).pk})},
+    "schedule:casebook": {"get": check(CASEBOOK, kwargs=pk_of("scheduled"))},
+    "dosing:day": {
+        "get": check(CASEBOOK, kwargs=lambda fx, w, u: {"pk": fx.get("scheduled", w).pk, "day": 1}),
+        # Recording dose 2 of day 1: site staff; the casebook's other readers are refused.
+        "post": check({"monitor": Own(403), "data_manager": 403, "safety_officer": 403, "investigator": Own(302),
+                       "coordinator": Own(302)},
+                      kwargs=lambda fx, w, u: {"pk": fx.get("scheduled", w).pk, "day": 1},
+                      body=lambda fx, w, u: {"slot": "iv-2", "iv-2-given": "yes", "iv-2-duration_minutes": 30, "iv-2-volume_ml": "20",
+                                             # dose 2 is due 8 h after the first (08:30 UTC), in the site's zone
+                                             "iv-2-started_at": {"own": "2025-03-10T18:30", "other": "2025-03-10T17:30"}[w]}),
+    },
 }
-for _name, _key, _data, _creator in FORMS + EXTRA_FORMS:
-    RULES.update(form_rules(_name, _key))

@@ -17,7 +17,7 @@ from ecrf.randomization.models import Assignment
 from ecrf.randomization.services import allocation_list_generate, participant_randomize
 from safety.meddra import ensure_demo_dictionary
 from safety.specs import AE_SPEC
-from tests.screening.factories import eligible_participant
+from tests.support.screening import eligible_participant
 
 
 @pytest.fixture

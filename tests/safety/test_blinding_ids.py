@@ -42,7 +42,7 @@ from safety.services import assessment_record, clocks_evaluate, susar_unblind_an
 from safety.specs import AE_SPEC
 from tests.conftest import PASSWORD
 from tests.safety.conftest import SERIOUS, ae_data
-from tests.screening.factories import eligible_participant
+from tests.support.screening import eligible_participant
 
 pytestmark = pytest.mark.django_db
 UTC = dt.UTC

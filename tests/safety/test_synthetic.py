@@ -13,7 +13,7 @@ from ecrf.study import synthetic as study_synthetic
 from safety import synthetic
 from safety.models import AdverseEvent, Clock, ExpeditedAssessment
 from safety.selectors import clock_row
-from tests.screening.factories import eligible_participant
+from tests.support.screening import eligible_participant
 
 pytestmark = pytest.mark.django_db
 
