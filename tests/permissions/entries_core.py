@@ -25,6 +25,13 @@ def build(fx: Fixtures) -> None:
     # A released freeze, so that the admin's lock-scope pages have an object to open.
     fx.add("lockscope", LockScope.objects.create(level="participant", kind="freeze", participant=fx.get("participant", "own"),
                                                  released_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC)), None)
+    # A pending request for an unblinded role, so that the role-grant admin pages have an object.
+    from ecrf.accounts.services import role_grant_request, user_create
+
+    requester = user_create(actor=None, username="matrix-grant-admin", roles=["admin"], site_codes=[],
+                            password="Matrix-Grant-Password-9", email="grant@example.org")[0]
+    fx.add("rolegrant", role_grant_request(actor=requester, user=fx.get("author", "own"), role="statistician",
+                                           reason="Matrix: a pending request"), None)
 
 
 def own_notification(fx, where, user):  # noqa: ANN001, ANN201
@@ -126,6 +133,7 @@ ADMIN_MODELS: dict[str, tuple[set[str], set[str], set[str]]] = {
     "study_site": ({"admin"}, {"admin"}, {"admin"}),
     "study_study": ({"admin"}, set(), {"admin"}),  # one study, configured, never added
     "accounts_user": ({"admin"}, {"admin"}, {"admin"}),
+    "accounts_rolegrant": ({"admin"}, {"admin"}, set()),  # requested and decided, never edited
     "audit_event": ({"admin", "data_manager"}, set(), set()),  # append-only
     "crf_participant": ({"data_manager"}, set(), set()),
     "crf_lockscope": ({"data_manager"}, set(), set()),
