@@ -1,4 +1,4 @@
-"""Benchmark: saving an administration (issue 5 target: median under 50 ms on PostgreSQL).
+"""Benchmark: saving an administration (target: median under 50 ms on PostgreSQL).
 
 Usage: SECRET_KEY=x ALLOWED_HOSTS=testserver DATABASE_URL=postgresql://user:pass@host:port/db python benchmarks/administration.py [--n 200]
 Migrates the database, creates a site, a coordinator and randomized participants (unique names per

@@ -1,4 +1,4 @@
-"""Benchmark: the clock job over 10,000 running clocks (issue 7: < 5 s on PostgreSQL, fixed
+"""Benchmark: the clock job over 10,000 running clocks (target: < 5 s on PostgreSQL, fixed
 number of queries). Creates a throw-away test database, 10,000 open SAE clocks that all cross
 both thresholds at the evaluated instant (the worst case: every clock notifies), runs
 ``clocks_evaluate`` and prints the median of 3 runs and the query count.

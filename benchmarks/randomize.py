@@ -1,4 +1,4 @@
-"""Randomization benchmark (issue 4 "Performance"): run against PostgreSQL.
+"""Randomization benchmark: run against PostgreSQL.
 
     DATABASE_URL=postgresql://USER:PASS@HOST:PORT/DB python benchmarks/randomize.py [--sequential 100] [--parallel 50]
 

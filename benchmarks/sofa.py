@@ -1,4 +1,4 @@
-"""Benchmark (issue 6): saving a SOFA day with its derivations, and re-deriving the endpoints of
+"""Benchmark: saving a SOFA day with its derivations, and re-deriving the endpoints of
 10,000 participants. Targets: save median < 50 ms on PostgreSQL; bulk re-derive < 30 s.
 
 Run against a PostgreSQL you can create databases on (a fresh ``test_<db>`` is created and dropped):

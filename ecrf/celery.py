@@ -1,4 +1,4 @@
-"""The Celery app and its beat schedule (DESIGN.md "Background jobs")."""
+"""The Celery app and its beat schedule (ARCHITECTURE.md "Background jobs")."""
 
 import os
 
@@ -17,17 +17,17 @@ app.conf.beat_schedule = {
         "task": "ecrf.notifications.tasks.deliver_pending",
         "schedule": 60.0,
     },
-    # Safety reporting clocks (issue 7): due-soon / overdue notifications and escalation.
+    # Safety reporting clocks: due-soon / overdue notifications and escalation.
     "safety-evaluate-clocks": {
         "task": "safety.tasks.evaluate_clocks",
         "schedule": 120.0,
     },
-    # SAP endpoints (issue 6): nightly catch-up re-derivation; saves re-derive on commit already.
+    # SAP endpoints: nightly catch-up re-derivation; saves re-derive on commit already.
     "sofa-rederive-endpoints": {
         "task": "ecrf.sofa.tasks.rederive_all_endpoints",
         "schedule": crontab(hour=2, minute=30),
     },
-    # Missed doses never logged (issue 5): raise the missed-dose deviation once per scheduled dose.
+    # Missed doses never logged: raise the missed-dose deviation once per scheduled dose.
     "dosing-sweep-missed-doses": {
         "task": "ecrf.dosing.tasks.sweep_missed_doses",
         "schedule": crontab(minute="*/15"),

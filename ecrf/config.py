@@ -1,4 +1,4 @@
-"""Configuration read from the environment (DESIGN.md "Configuration").
+"""Configuration read from the environment (ARCHITECTURE.md "Configuration").
 
 Every variable is parsed here, once; a bad value stops start-up with a message that names it.
 Settings elsewhere never call ``os.environ`` directly.

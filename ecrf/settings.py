@@ -246,7 +246,7 @@ SPECTACULAR_SETTINGS = {
 }
 
 # Celery: Redis in production; the embedded default uses kombu's filesystem transport so a
-# local worker with beat runs the real periodic jobs without Redis (DESIGN.md "Configuration").
+# local worker with beat runs the real periodic jobs without Redis (ARCHITECTURE.md "Configuration").
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
 CELERY_FILESYSTEM_DIR = env_str("CELERY_FILESYSTEM_DIR", str(VAR_DIR / "celery"))
 if CELERY_BROKER_URL.startswith("filesystem"):

@@ -1,4 +1,4 @@
-"""Safety API (DESIGN.md "API (v1)"): ``sae-reports``, ``clocks`` and ``adjudications``.
+"""Safety API (ARCHITECTURE.md "API (v1)"): ``sae-reports``, ``clocks`` and ``adjudications``.
 
 The adverse-event CRF itself is served by the generic form API at ``/api/v1/adverse-events/``.
 Everything here is blinded: no field, filter, ordering or error depends on the arm. SUSAR

@@ -1,6 +1,6 @@
 """Safety-reporting deadlines (clocks): pure arithmetic, no Django.
 
-Rules enforced here (reference/safety.md "Deadlines (clocks)"; DESIGN.md "Time"):
+Rules enforced here (reference/safety.md "Deadlines (clocks)"; ARCHITECTURE.md "Time"):
 
 - Hour clocks (SAE initial and follow-up reports, 24 h) are *elapsed* time computed in UTC:
   ``due_at = started_at + N hours``. Across a daylight-saving change the local wall time of the

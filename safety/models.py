@@ -4,7 +4,7 @@ submissions, the blinded expedited-reporting assessment, and adjudication.
 Blinded by construction: nothing here holds or points at an allocation, an assignment or a
 preparation record. The one unblinded fact this app stores is the pharmacovigilance outcome
 of a single potential SUSAR (``ExpeditedAssessment.pv_outcome``), which selectors show to
-pharmacovigilance only (DESIGN.md "Roles": pharmacovigilance, for a SUSAR candidate).
+pharmacovigilance only (ARCHITECTURE.md "Roles": pharmacovigilance, for a SUSAR candidate).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Counterfactual blinding test (DESIGN.md invariant 6).
+"""Counterfactual blinding test (ARCHITECTURE.md invariant 6).
 
 Two worlds are built by the same sequence of operations from the same empty database, with the
 clock frozen at the same instants; they differ only in the allocation list, generated with

@@ -1,6 +1,6 @@
 """Every URL x every method its view accepts x 12 roles x own / other site x anonymous.
 
-The expected outcomes are the hand-written table in tests/permissions/entries_*.py (DESIGN.md
+The expected outcomes are the hand-written table in tests/permissions/entries_*.py (ARCHITECTURE.md
 "Roles"); see tests/permissions/matrix.py for its form.
 """
 

@@ -1,4 +1,4 @@
-"""The roles of DESIGN.md, as Django groups with exactly these codes."""
+"""The roles of ARCHITECTURE.md, as Django groups with exactly these codes."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ CASEBOOK_READ_ROLES = frozenset(
 )
 # Who may see the participant list (identifiers, status), not necessarily the forms.
 PARTICIPANT_LIST_ROLES = CASEBOOK_READ_ROLES | {Role.PHARMACIST, Role.LAB}
-# Unblinded roles (DESIGN.md "Roles"): never given blinded pages' shortcuts to the arm.
+# Unblinded roles (ARCHITECTURE.md "Roles"): never given blinded pages' shortcuts to the arm.
 UNBLINDED_ROLES = frozenset({Role.PHARMACIST, Role.PHARMACOVIGILANCE, Role.STATISTICIAN, Role.DSMB})
 # Roles with access to the Django admin (configuration; read-mostly clinical views).
 STAFF_ROLES = frozenset({Role.ADMIN, Role.DATA_MANAGER})

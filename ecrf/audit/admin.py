@@ -10,7 +10,7 @@ from ecrf.core.admin import ReadOnlyAdmin
 
 # Who may see the single-case SUSAR unblinding events: pharmacovigilance alone (there is no
 # separate audit-reader role). Their existence says that a case is a potential SUSAR, which
-# data managers and administrators must not learn (DESIGN.md "Roles", invariant 6).
+# data managers and administrators must not learn (ARCHITECTURE.md "Roles", invariant 6).
 SUSAR_EVENT_ROLES = frozenset({Role.PHARMACOVIGILANCE})
 
 

@@ -1,4 +1,4 @@
-"""Keyed hash-chaining of audit rows (DESIGN.md invariant 2).
+"""Keyed hash-chaining of audit rows (ARCHITECTURE.md invariant 2).
 
 Every audit table (the event log and each django-simple-history table) is a chain: a row's
 ``row_hash`` is HMAC-SHA256, keyed by ``AUDIT_HMAC_KEY``, over the previous row's hash and the

@@ -1,6 +1,6 @@
 """Verification of the audit trail and, on PostgreSQL, the triggers that keep it append-only.
 
-Three checks, each against a different tampering (DESIGN.md invariant 2):
+Three checks, each against a different tampering (ARCHITECTURE.md invariant 2):
 - every audit table's keyed chain (an altered or removed row; a chain recomputed without the key);
 - every chain head's keyed seal (a tail cut off and its head moved back);
 - every live audited row against its latest history row (a clinical row changed, inserted or
@@ -156,7 +156,7 @@ $$ LANGUAGE plpgsql;
 
 
 def install_append_only_triggers(using: str = "default") -> int:
-    """PostgreSQL refuses UPDATE and DELETE on every audit table (DESIGN.md invariant 2)."""
+    """PostgreSQL refuses UPDATE and DELETE on every audit table (ARCHITECTURE.md invariant 2)."""
     from django.db import connections
 
     conn = connections[using]

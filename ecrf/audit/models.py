@@ -138,7 +138,7 @@ class Event(ChainedRecord):
     object_id = models.CharField(max_length=64, blank=True)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     reason = models.TextField(blank=True)
-    # Never holds anything blinded: no arm, no product (DESIGN.md invariant 6).
+    # Never holds anything blinded: no arm, no product (ARCHITECTURE.md invariant 6).
     detail = models.JSONField(default=dict, blank=True)
 
     class Meta:

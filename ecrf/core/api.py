@@ -1,4 +1,4 @@
-"""Shared DRF plumbing: the error format of DESIGN.md, pagination, strict serializers, the JSON
+"""Shared DRF plumbing: the error format of ARCHITECTURE.md, pagination, strict serializers, the JSON
 parser's limits, bounded number filters, and the JSON error pages of the /api/ paths."""
 
 from __future__ import annotations
@@ -182,7 +182,7 @@ class ServiceValidatedRangesMixin:
 
 
 class StrictSerializerMixin:
-    """Refuse unknown fields instead of silently ignoring them (DESIGN.md "Errors")."""
+    """Refuse unknown fields instead of silently ignoring them (ARCHITECTURE.md "Errors")."""
 
     def to_internal_value(self, data: Any) -> Any:
         if not isinstance(data, dict):
@@ -197,7 +197,7 @@ class StrictSerializerMixin:
 # --- Django's error views: JSON for the API, the HTML pages elsewhere -------------------------
 # Errors raised outside a DRF view (an unknown /api/ URL, a body too large for a middleware to
 # read, a crash) reach Django's handlers, not the DRF exception handler: for /api/ paths they
-# answer in the same JSON error format (DESIGN.md "API": every error is JSON).
+# answer in the same JSON error format (ARCHITECTURE.md "API": every error is JSON).
 
 
 def _is_api(request: HttpRequest) -> bool:

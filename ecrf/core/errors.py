@@ -1,4 +1,4 @@
-"""The project's one exception type for refused operations (STYLE.md "Errors").
+"""The project's one exception type for refused operations (ARCHITECTURE.md "API (v1)": errors).
 
 Services raise ``DomainError`` with a code; the DRF exception handler and the page views turn
 it into the JSON error format or a message next to the fields. Messages tell the user what to fix

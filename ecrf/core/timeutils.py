@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 def require_aware(name: str, value: datetime) -> datetime:
     """``value`` converted to UTC; a naive datetime raises ``ValueError``.
 
-    STYLE.md 8: timezone-aware datetimes only (a naive time is ambiguous across sites).
+    Timezone-aware datetimes only (a naive time is ambiguous across sites).
     Converting to UTC matters: Python subtracts and compares two datetimes that share one
     ``tzinfo`` object by wall time, which is wrong across a daylight-saving change."""
     if value.tzinfo is None or value.utcoffset() is None:

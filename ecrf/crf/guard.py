@@ -1,4 +1,4 @@
-"""The one write guard (DESIGN.md "Freeze and lock"): every service calls it before a write."""
+"""The one write guard (ARCHITECTURE.md "Freeze and lock"): every service calls it before a write."""
 
 from __future__ import annotations
 

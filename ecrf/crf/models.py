@@ -28,7 +28,7 @@ class NoDeleteModel(models.Model):
         abstract = True
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:
-        # DESIGN.md invariant 1: nothing clinical is hard-deleted.
+        # ARCHITECTURE.md invariant 1: nothing clinical is hard-deleted.
         raise DomainError(ErrorCode.DELETE_REFUSED, _DELETE_REFUSED)
 
 
@@ -74,7 +74,7 @@ class EntryStatus(models.TextChoices):
 
 
 class CRF(NoDeleteModel):
-    """Abstract base of every case report form (STYLE.md: one base, composition over mixins).
+    """Abstract base of every case report form (one base, composition over mixins).
 
     Entry status, optimistic-concurrency ``version``, who entered and changed it, and a
     hash-chained history with user and reason. Writes go through ``ecrf.crf.services`` only.

@@ -258,7 +258,7 @@ def participant_create(*, actor: Any, site: Any, screening_number: str, reason: 
 @transaction.atomic
 def participant_mark_randomized(*, participant: Participant, subject_id: str, randomized_at: Any, actor: Any) -> Participant:
     """Called by the randomization service inside its transaction, after its own checks:
-    the blinded side learns only the subject ID and the time (DESIGN.md "Blinding")."""
+    the blinded side learns only the subject ID and the time (ARCHITECTURE.md "Blinding")."""
     locked = Participant.objects.select_for_update().get(pk=participant.pk)
     if locked.is_randomized:
         raise DomainError(ErrorCode.STATE_CONFLICT, "This participant is already randomized.")

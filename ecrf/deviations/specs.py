@@ -23,7 +23,7 @@ DEVIATION = register(FormSpec(
     derived_fields=("rule_code",),
     slug="deviations",
     label="Protocol deviation",
-    # Raised by site staff, monitors and data managers (issue 5 item 6).
+    # Raised by site staff, monitors and data managers.
     write_roles=SITE_ENTRY_ROLES | {Role.MONITOR, Role.DATA_MANAGER},
     read_roles=CASEBOOK_READ_ROLES,
     one_per=None,

@@ -30,7 +30,7 @@ class NotGivenReason(models.TextChoices):
     OTHER = "other", _("Other")
 
 
-# Reasons that are a protocol deviation when a dose is not given (issue 5: missed doses); a dose
+# Reasons that are a protocol deviation when a dose is not given; a dose
 # not given because the participant died or stopped treatment is the expected consequence.
 MISSED_DOSE_REASONS = frozenset({NotGivenReason.CLINICAL_DECISION, NotGivenReason.PREPARATION_UNAVAILABLE,
                                  NotGivenReason.OTHER})

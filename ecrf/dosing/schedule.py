@@ -1,6 +1,6 @@
 """The dosing app's place in the schedule: each treatment day's IV and SC dose slots.
 
-DESIGN.md "Time": doses run on elapsed time from the first dose (normally right after
+ARCHITECTURE.md "Time": doses run on elapsed time from the first dose (normally right after
 randomization, so before any dose is given the schedule runs from randomization); pages group
 them by the study day (site zone) in which they fall.
 """

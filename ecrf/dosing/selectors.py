@@ -1,6 +1,6 @@
 """Reads of the administration logs other apps rely on (SOFA mITT, safety window).
 
-Contract (issues 6 and 7):
+Contract (read by the SOFA endpoints and safety):
 - ``first_dose_at(participant)``: start time (UTC, aware) of the earliest *given*, submitted
   administration of either route, or None;
 - ``first_doses(ids)``: participant id -> that time, in one query;

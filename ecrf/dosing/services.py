@@ -1,6 +1,6 @@
 """System rules of the administration log that are not a form write: the missed-dose deviation.
 
-A scheduled dose is *missed* (issue 5 item 6) when it is recorded as not given for a reason that
+A scheduled dose is *missed* when it is recorded as not given for a reason that
 is not the expected consequence of death or discontinuation (``specs._after_administration``),
 or when nothing at all is recorded for it long after it was due (``missed_dose_sweep``, run by
 the beat every 15 minutes). Both raise through ``missed_dose_raise`` with one rule key per

@@ -1,6 +1,6 @@
 """Administration and discontinuation forms, and their place in the schedule.
 
-The administration rules (issue 5 item 2): refused before randomization, after death, after
+The administration rules: refused before randomization, after death, after
 withdrawal from treatment or permanent discontinuation of that route, after treatment day 15
 (15 x 24 h from the first dose), and a second record for one scheduled dose. A first dose more
 than 72 h after Sepsis-3 is accepted and raises a protocol deviation; a dose not given for a

@@ -1,6 +1,6 @@
 """Reads other apps rely on (SOFA endpoints, safety): the participant's death.
 
-Contract (issues 6 and 7): ``death_for(participant)`` is the submitted, non-retracted death
+Contract (read by the SOFA endpoints and safety): ``death_for(participant)`` is the submitted, non-retracted death
 record (``died_at`` aware datetime, ``study_day`` int: day 1 = randomization date, site zone) or
 None; ``death_days(ids)`` maps participant id -> study day of death, in one query.
 """

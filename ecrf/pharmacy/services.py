@@ -22,7 +22,7 @@ def preparation_record(*, actor: Any, participant: Participant, route: str, prod
     """One prepared dose. The product must be the one the participant's arm and phenotype need
     (the pharmacist is unblinded: this message may name it); the label is arm-free."""
     participant = pharmacy_participant(actor, participant.pk)  # 403 for non-pharmacists, 404 other sites
-    # DESIGN.md invariant 5: a preparation is participant data; a freeze or lock refuses it.
+    # ARCHITECTURE.md invariant 5: a preparation is participant data; a freeze or lock refuses it.
     assert_writable(participant=participant)
     errors: dict[str, str] = {}
     if route not in Route.values:

@@ -1,5 +1,5 @@
 """Unblinded tables: allocation lists, their slots, the assignment of a slot to a participant, and
-unblinding records. DESIGN.md "Blinding by construction": no blinded model has a foreign key to
+unblinding records. ARCHITECTURE.md "Blinding by construction": no blinded model has a foreign key to
 these, blinded apps never import this module (import-linter contract in ``.importlinter``), and
 the foreign keys from here to blinded models have no reverse accessor (``related_name="+"``).
 Readable by the statistician alone (lists, slots); one participant's arm through

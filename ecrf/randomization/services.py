@@ -114,7 +114,7 @@ def allocation_list_generate(*, actor: Any, seed: str, slots_per_stratum: int,
                              strata: Sequence[Sequence[str]] | None = None) -> AllocationList:
     """Generate permuted blocks from a recorded seed, one sequence per stratum (statistician)."""
     require_role(actor, STATISTICIAN, "generate allocation lists")
-    # A study-scope freeze or lock refuses new lists too (DESIGN.md invariant 5).
+    # A study-scope freeze or lock refuses new lists too (ARCHITECTURE.md invariant 5).
     assert_writable()
     protocol = current_protocol()
     seed = (seed or "").strip()
@@ -143,7 +143,7 @@ def allocation_list_import(*, actor: Any, filename: str, content: bytes,
     """Import the statistician's list file, refused whole on any problem (unbalanced block,
     unknown stratum, gaps...); its checksum is recorded."""
     require_role(actor, STATISTICIAN, "import allocation lists")
-    # A study-scope freeze or lock refuses new lists too (DESIGN.md invariant 5).
+    # A study-scope freeze or lock refuses new lists too (ARCHITECTURE.md invariant 5).
     assert_writable()
     protocol = current_protocol()
     try:
@@ -246,7 +246,7 @@ def participant_randomize(*, actor: Any, participant: Participant) -> Randomizat
 
 
 def _tell_pharmacists(site: Site, subject_id: str, participant_id: int) -> None:
-    # The same words, recipients and timing whatever the arm (DESIGN.md invariant 6).
+    # The same words, recipients and timing whatever the arm (ARCHITECTURE.md invariant 6).
     pharmacists = User.objects.filter(groups__name=Role.PHARMACIST, sites=site, is_active=True).distinct()
     notify(recipients=pharmacists, kind="preparation_due", source=f"crf.participant:{participant_id}",
            subject=f"Study drug preparation due for {subject_id} (site {site.code})",

@@ -1,6 +1,6 @@
 """Who may see one participant's arm, and the three audited unblinding acts.
 
-The contract other apps use (DESIGN.md "Roles"):
+The contract other apps use (ARCHITECTURE.md "Roles"):
 
 - ``assignment_visible_to(user, participant) -> "active" | "placebo" | None``: the arm for the
   statistician, the site's pharmacists, the user who emergency-unblinded that participant, and

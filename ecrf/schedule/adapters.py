@@ -1,4 +1,4 @@
-"""Reads this app needs from screening (issue 3-4), behind one small adapter each.
+"""Reads this app needs from screening and randomization, behind one small adapter each.
 
 They read ``ecrf.screening.selectors``: ``withdrawal_for(participant)`` (the withdrawal of consent
 recorded through ``ecrf.screening.services.consent_withdraw``: ``type`` in 'treatment' |

@@ -18,7 +18,7 @@ How another app declares its form's place in the schedule (no change here is nee
 4. Display states that later apps add (queried, verified, signed) come from functions
    registered with ``register_state_provider``; freeze and lock come from the write guard's scopes.
 
-What changes what is expected (issue 5 item 1): nothing is expected after death (except end of
+What changes what is expected: nothing is expected after death (except end of
 study); after withdrawal from treatment, no administrations; after withdrawal from data
 collection or data use, nothing but end of study; after permanent discontinuation of a route,
 no administrations of that route. An entry that exists is always shown with its state.

@@ -1,6 +1,6 @@
 """The participant's timeline: study days and treatment due times. Pure, no Django.
 
-Rules enforced here (DESIGN.md "Time"; reference/trial.md "Treatment", "Assessments"):
+Rules enforced here (ARCHITECTURE.md "Time"; reference/trial.md "Treatment", "Assessments"):
 
 - Study day 1 is the calendar date of randomization in the *site's* time zone; day n is that
   date + (n - 1). Dates before randomization continue the same arithmetic: the day before is
@@ -38,7 +38,7 @@ def _randomization_date(randomized_at: datetime, tz: ZoneInfo) -> date:
 def study_day(moment: datetime, *, randomized_at: datetime, tz: str) -> int:
     """The study day in which ``moment`` falls, in site zone ``tz``.
 
-    DESIGN.md "Time": day 1 is the calendar date of randomization in the site's zone. Before it:
+    ARCHITECTURE.md "Time": day 1 is the calendar date of randomization in the site's zone. Before it:
     0, -1, ... (see the module docstring)."""
     moment = require_aware("moment", moment)
     zone = _zone(tz)
@@ -63,7 +63,7 @@ def day_bounds(day: int, *, randomized_at: datetime, tz: str) -> tuple[datetime,
 
 
 def treatment_end(first_dose_at: datetime, *, protocol: Protocol = DEFAULT_PROTOCOL) -> datetime:
-    """The end of treatment: first dose + 15 x 24 elapsed hours (DESIGN.md "Time")."""
+    """The end of treatment: first dose + 15 x 24 elapsed hours (ARCHITECTURE.md "Time")."""
     first = require_aware("first_dose_at", first_dose_at)
     return first + timedelta(hours=24 * protocol.treatment_days)
 
@@ -74,7 +74,7 @@ def _due_times(
     end = treatment_end(first_dose_at, protocol=protocol)
     first = require_aware("first_dose_at", first_dose_at)
     times = [first + timedelta(hours=interval_hours * k) for k in range(count)]
-    # DESIGN.md "Time": treatment lasts 15 x 24 h, "so at most 45 IV and 8 SC doses": a dose is
+    # ARCHITECTURE.md "Time": treatment lasts 15 x 24 h, "so at most 45 IV and 8 SC doses": a dose is
     # scheduled only if it falls before the end of treatment, whatever the configured count.
     return [t for t in times if t < end]
 
@@ -112,7 +112,7 @@ def doses_by_study_day(
 ) -> dict[int, list[int]]:
     """Dose numbers (1-based, in the order given) grouped by the study day in which each is due.
 
-    DESIGN.md "Time": pages group doses by the study day (site zone) in which they fall. Keys
+    ARCHITECTURE.md "Time": pages group doses by the study day (site zone) in which they fall. Keys
     are in ascending day order; days without a dose are absent."""
     grouped: dict[int, list[int]] = {}
     for number, due in enumerate(due_times, start=1):
@@ -126,7 +126,7 @@ def within_sepsis_window(
 ) -> bool:
     """Whether ``moment`` is within 72 elapsed hours of Sepsis-3 onset, 72 h inclusive.
 
-    DESIGN.md "Time": the limit is a randomization gate; a first dose given later is a protocol
+    ARCHITECTURE.md "Time": the limit is a randomization gate; a first dose given later is a protocol
     deviation. A moment *before* onset is not within the window (the participant did not yet
     meet Sepsis-3), so it returns False."""
     # Elapsed time: both in UTC, so a DST change between them does not distort the difference.

@@ -3,7 +3,7 @@
 Three CRFs per screened patient (declared in ``specs.py``): the screening form (the screening-log
 entry and the inclusion/exclusion checklist), the consent record with its lifecycle, and the
 central lab's ferritin and HLA-DR. The screening form also carries the outcome computed on the
-server from all three (DESIGN.md invariant 8): eligibility, phenotype and reason codes, with how
+server from all three (ARCHITECTURE.md invariant 8): eligibility, phenotype and reason codes, with how
 they were derived. Lab imports are recorded whole, accepted or refused, with their row report.
 """
 

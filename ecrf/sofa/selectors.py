@@ -11,7 +11,7 @@ from ecrf.crf.models import Participant
 from ecrf.crf.selectors import participant_get, participants_for
 from ecrf.sofa.models import COUNTED_STATUSES, SofaDay, SofaEndpoint
 
-# Who sees a participant's endpoint values (issue 6: site staff, monitors, data managers; the
+# Who sees a participant's endpoint values (the endpoint contract: site staff, monitors, data managers; the
 # sponsor sees aggregate dashboards only). The values are blinded: they never carry the arm.
 ENDPOINT_READ_ROLES = frozenset({Role.INVESTIGATOR, Role.COORDINATOR, Role.MONITOR, Role.DATA_MANAGER})
 # Who sees the SOFA trajectory: whoever reads the casebook.

@@ -58,7 +58,7 @@ class Protocol:
     susar_fatal_followup_days: int = 8
     susar_other_days: int = 15
     clock_due_soon_fraction: Decimal = Decimal("0.25")  # due soon when <= 25% of time is left
-    # --- screening and consent (issue 3): add new settings below this line ---
+    # --- screening and consent: add new settings below this line ---
     # Exclusion criteria that apply (codes of ecrf.screening.eligibility.EXCLUSION_CRITERIA);
     # "neutropenia" and "corticosteroids" are computed from the numbers and thresholds above.
     exclusion_codes: tuple[str, ...] = (
@@ -74,7 +74,7 @@ class Protocol:
     hla_dr_max_per_cell: int = 200000
 
 
-    # --- randomization and pharmacy (issue 4): add new settings below this line ---
+    # --- randomization and pharmacy: add new settings below this line ---
     # Subject ID given at randomization: {site} is the site code, {number} the site's count.
     subject_id_format: str = "{site}-{number:03d}"
     # How study drug reaches the participant: "pharmacy_preparation" (the site's unblinded
@@ -87,7 +87,7 @@ class Protocol:
     sc_placebo_dose: str = "saline 0.5 mL"
 
 
-    # --- schedule, dosing, labs, outcomes (issue 5): add new settings below this line ---
+    # --- schedule, dosing, labs, outcomes: add new settings below this line ---
     # An administration is due for entry from its scheduled time and overdue this long after it.
     administration_entry_grace_hours: int = 24
     # Day-15 phenotype reversal (trial.md "Secondary endpoints"): MALS, ferritin fall >= 15% from
@@ -99,9 +99,9 @@ class Protocol:
     # Anemia signal (trial.md "Published figures": more anemia with anakinra): hemoglobin below.
     anemia_hemoglobin_g_dl: Decimal = Decimal("10")
 
-    # --- SOFA and endpoints (issue 6): add new settings below this line ---
+    # --- SOFA and endpoints: add new settings below this line ---
 
-    # --- safety (issue 7): add new settings below this line ---
+    # --- safety: add new settings below this line ---
     # Serious events the protocol exempts from 24-hour reporting (CTR Art. 41(2)): expected in
     # sepsis or efficacy endpoints. Preferred-term codes of the loaded dictionary (the defaults
     # are the demonstration dictionary's septic shock, multiple organ dysfunction and death

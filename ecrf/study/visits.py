@@ -1,4 +1,4 @@
-"""The visit schedule, declared as data (STYLE.md: clinicedc's schedule as data).
+"""The visit schedule, declared as data (visits with windows and required forms, not code).
 
 Each form lists the visits it belongs to by its ``FormSpec`` key; the schedule engine
 (``ecrf.schedule.engine``) turns these declarations, the registered specs and the protocol
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from ecrf.study.protocol import DEFAULT_PROTOCOL, Protocol
 
-# Administrations are scheduled on elapsed time from the first dose (DESIGN.md "Time"); the
+# Administrations are scheduled on elapsed time from the first dose (ARCHITECTURE.md "Time"); the
 # dosing spec expands this key on each treatment day into that day's IV and SC dose slots.
 ADMINISTRATION = "dosing.administration"
 SOFA_DAY = "sofa.sofa_day"

@@ -1,4 +1,4 @@
-"""Every safety write, by family of actions (DESIGN.md "Inside an app": services):
+"""Every safety write, by family of actions (ARCHITECTURE.md "Inside an app": services):
 
 - ``ae``: what a saved adverse event (or Death form) sets in motion;
 - ``reports``: SAE report submission and the sponsor's follow-up requests;

@@ -1,4 +1,4 @@
-"""Every write path passes the one write guard (DESIGN.md invariant 5: frozen or locked data
+"""Every write path passes the one write guard (ARCHITECTURE.md invariant 5: frozen or locked data
 changes through no path until an audited unlock).
 
 The paths are ENUMERATED, not listed by hand: every public keyword-only function of every app's
@@ -110,7 +110,7 @@ def _service_modules() -> list[types.ModuleType]:
 
 
 def write_services() -> dict[str, Callable]:
-    """Public functions of the services modules that take keyword-only arguments (STYLE.md:
+    """Public functions of the services modules that take keyword-only arguments (the services convention:
     services are keyword-only; pure helpers take positional values)."""
     out = {}
     for module in _service_modules():

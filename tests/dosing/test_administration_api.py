@@ -1,4 +1,4 @@
-"""Administration rules through the API (issue 5 item 2, "Bad input", "Done when")."""
+"""Administration rules through the API: the refusals and their messages."""
 
 from __future__ import annotations
 

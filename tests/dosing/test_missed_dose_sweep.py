@@ -1,4 +1,4 @@
-"""The periodic missed-dose sweep (issue 5 item 6: doses that are never logged)."""
+"""The periodic missed-dose sweep (doses that are never logged)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""A real Celery worker (with beat off) pointed at the test database (PLATFORM.md "Celery in tests")."""
+"""A real Celery worker (with beat off) pointed at the test database (the integration tests see what a real worker does, not eager mode)."""
 
 from __future__ import annotations
 

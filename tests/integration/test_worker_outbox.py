@@ -1,4 +1,4 @@
-"""The outbox is delivered by a real worker, once, after commit (DESIGN.md invariant 9)."""
+"""The outbox is delivered by a real worker, once, after commit (ARCHITECTURE.md invariant 9)."""
 
 from __future__ import annotations
 

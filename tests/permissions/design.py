@@ -1,4 +1,4 @@
-"""Who may see and do what, written out by hand from DESIGN.md "Roles" and "Who may see what".
+"""Who may see and do what, written out by hand from ARCHITECTURE.md "Roles" and "Who may see what".
 
 These groups are the table's vocabulary; they are never read from the application's settings.
 ``Own(s)``: ``s`` at the user's own (or assigned) site, 404 for another site's record.

@@ -123,7 +123,7 @@ RULES: dict[str, dict[str, Check]] = {
 }
 
 # --- the Django admin ---------------------------------------------------------------------------
-# DESIGN.md: the administrator configures users, sites and roles and never edits clinical data;
+# ARCHITECTURE.md: the administrator configures users, sites and roles and never edits clinical data;
 # the data manager works in the admin's read-mostly clinical views (and corrects CRF data there,
 # with a reason). Everybody else is sent to the admin's login page (302).
 STAFF = {"admin", "data_manager"}

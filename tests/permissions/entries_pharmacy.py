@@ -31,7 +31,7 @@ def prepare(fx, where, user):  # noqa: ANN001, ANN201
     return {"participant": fx.get("randomized", where).pk, "route": "iv", "product": PRODUCTS[where], "lot": "M2"}
 
 
-# DESIGN.md: "that site's pharmacists" see one participant's assignment and record preparation.
+# ARCHITECTURE.md: "that site's pharmacists" see one participant's assignment and record preparation.
 PHARMACIST = {"pharmacist": Own(200)}
 def shows(fx: Fixtures, where: str) -> tuple[str, int]:
     return ("participant", fx.get("randomized", where).pk)

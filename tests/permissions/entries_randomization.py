@@ -41,7 +41,7 @@ def build(fx: Fixtures) -> None:
     ensure_randomized(fx)
 
 
-# DESIGN.md: coordinators randomize, investigators do everything coordinators do; only an
+# ARCHITECTURE.md: coordinators randomize, investigators do everything coordinators do; only an
 # investigator unblinds one participant, in an emergency; the statistician alone handles lists.
 RANDOMIZERS = {"investigator": Own(200), "coordinator": Own(200)}
 STATISTICIAN = {"statistician": 200}

@@ -76,7 +76,7 @@ def submission_page(fx, where, user):  # noqa: ANN001, ANN201
 
 REVIEW = {"serious": "yes", "related_iv": "yes", "related_sc": "no", "expected": "no", "llt_code": 94000004,
           "special_interest": "bleeding"}
-# DESIGN.md: site staff report AEs and record the SAE report's submission; the safety officer
+# ARCHITECTURE.md: site staff report AEs and record the SAE report's submission; the safety officer
 # (all sites) manages clocks, assesses expectedness, asks follow-up questions and adjudicates;
 # pharmacovigilance works on single SUSAR candidates.
 SAFETY_OFFICER = {"safety_officer": 200}

@@ -1,6 +1,6 @@
 """The permission matrix: every URL x every HTTP method its view accepts x 12 roles x own / other site.
 
-The expected outcomes are written by hand in ``tests/permissions/entries_<app>.py`` from DESIGN.md
+The expected outcomes are written by hand in ``tests/permissions/entries_<app>.py`` from ARCHITECTURE.md
 ("Roles" and "Who may see what"), never read from the settings that grant access (form specs'
 roles, ``ecrf.accounts.roles`` constants, admin classes' declared roles): a wrong grant then
 shows up as a difference between the table and the application.
@@ -30,10 +30,10 @@ from django.apps import apps
 from django.db import connection
 from django.urls import URLPattern, URLResolver, get_resolver
 
-# The twelve role codes of DESIGN.md "Roles", written out rather than imported.
+# The twelve role codes of ARCHITECTURE.md "Roles", written out rather than imported.
 ROLES = ("investigator", "coordinator", "pharmacist", "lab", "monitor", "data_manager", "safety_officer",
          "pharmacovigilance", "sponsor", "statistician", "dsmb", "admin")
-# DESIGN.md: investigators, coordinators and pharmacists see their own site; monitors their assigned sites.
+# ARCHITECTURE.md: investigators, coordinators and pharmacists see their own site; monitors their assigned sites.
 SITE_SCOPED = frozenset({"investigator", "coordinator", "pharmacist", "monitor"})
 PAGE_ANON = 302  # pages send anonymous users to the login page
 API_ANON = 401  # the API asks for credentials

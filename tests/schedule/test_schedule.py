@@ -1,4 +1,4 @@
-"""Schedule cases (issue 5 "Done when"): a 23:00 randomization, death on day 5, withdrawal from
+"""Schedule cases: a 23:00 randomization, death on day 5, withdrawal from
 treatment only versus from everything, and discontinuation."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Study days and treatment times (DESIGN.md "Time"; trial.md "Treatment", "Assessments").
+"""Study days and treatment times (ARCHITECTURE.md "Time"; trial.md "Treatment", "Assessments").
 
 Europe/Athens is UTC+2 in winter and UTC+3 in summer; in 2025 it springs forward on 30 March
 (a 23-hour day) and falls back on 26 October (a 25-hour day), both at 01:00 UTC.
