@@ -29,7 +29,7 @@ _membership: contextvars.ContextVar[tuple[Any, HttpRequest | None, str] | None] 
 
 
 @contextlib.contextmanager
-def membership_change(*, actor: Any, request: HttpRequest | None, reason: str) -> Iterator[None]:
+def membership_change(*, actor: User, request: HttpRequest | None, reason: str) -> Iterator[None]:
     """Who changes group or site memberships inside this block, from where and why: the
     membership signal puts it on the role_change event and in the user's history."""
     token = _membership.set((actor, request, reason))
@@ -61,7 +61,7 @@ def ensure_role_groups() -> None:
 @transaction.atomic
 def user_create(
     *,
-    actor: Any,
+    actor: User | None,
     username: str,
     roles: Iterable[str],
     site_codes: Iterable[str] = (),
@@ -141,19 +141,19 @@ def user_create(
     return user, token
 
 
-def _grant_save(grant: RoleGrant, *, actor: Any, change: str) -> RoleGrant:
+def _grant_save(grant: RoleGrant, *, actor: User | None, change: str) -> RoleGrant:
     grant._history_user = actor if getattr(actor, "is_authenticated", False) else None
     grant._change_reason = change
     grant.save()
     return grant
 
 
-def _require_admin(actor: Any, what: str) -> None:
+def _require_admin(actor: User, what: str) -> None:
     require_role(actor, {Role.ADMIN}, what)
 
 
 @transaction.atomic
-def role_grant_request(*, actor: Any, user: User, role: str, reason: str,
+def role_grant_request(*, actor: User, user: User, role: str, reason: str,
                        request: HttpRequest | None = None) -> RoleGrant:
     """First of two persons: an administrator asks for an unblinded role for someone else."""
     _require_admin(actor, "request unblinded roles")
@@ -180,7 +180,7 @@ def _open_grant(grant: RoleGrant) -> RoleGrant:
 
 
 @transaction.atomic
-def role_grant_approve(*, actor: Any, grant: RoleGrant, reason: str = "",
+def role_grant_approve(*, actor: User, grant: RoleGrant, reason: str = "",
                        request: HttpRequest | None = None) -> RoleGrant:
     """Second person: a different administrator, not the grantee, approves; the user joins the group."""
     _require_admin(actor, "approve unblinded roles")
@@ -199,7 +199,7 @@ def role_grant_approve(*, actor: Any, grant: RoleGrant, reason: str = "",
 
 
 @transaction.atomic
-def role_grant_refuse(*, actor: Any, grant: RoleGrant, reason: str, request: HttpRequest | None = None) -> RoleGrant:
+def role_grant_refuse(*, actor: User, grant: RoleGrant, reason: str, request: HttpRequest | None = None) -> RoleGrant:
     _require_admin(actor, "refuse unblinded roles")
     reason = require_reason(reason, "refusing the grant")
     current = _open_grant(grant)
@@ -212,7 +212,7 @@ def role_grant_refuse(*, actor: Any, grant: RoleGrant, reason: str, request: Htt
 
 
 @transaction.atomic
-def role_revoke(*, actor: Any, grant: RoleGrant, reason: str, request: HttpRequest | None = None) -> RoleGrant:
+def role_revoke(*, actor: User, grant: RoleGrant, reason: str, request: HttpRequest | None = None) -> RoleGrant:
     """Withdrawing an unblinded role needs one administrator (removing access is never a risk)."""
     _require_admin(actor, "revoke unblinded roles")
     reason = require_reason(reason, "revoking the role")

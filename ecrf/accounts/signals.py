@@ -106,7 +106,7 @@ def _membership_changed(kind: EventKind, attr: str):  # noqa: ANN202
     return handler
 
 
-def _history_row(user: User, *, actor: Any, reason: str) -> None:
+def _history_row(user: User, *, actor: User | None, reason: str) -> None:
     from django.utils import timezone
 
     model = User.history.model

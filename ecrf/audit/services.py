@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import models
 from django.http import HttpRequest
 
 from ecrf.audit.models import Event, EventKind
+
+if TYPE_CHECKING:
+    from ecrf.accounts.models import User
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
@@ -19,7 +22,7 @@ def client_ip(request: HttpRequest | None) -> str | None:
 def event_record(
     *,
     kind: EventKind,
-    actor: Any = None,
+    actor: User | None = None,
     request: HttpRequest | None = None,
     site: Any = None,
     obj: models.Model | None = None,

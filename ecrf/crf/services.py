@@ -35,7 +35,7 @@ must never take the participant row after them.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
@@ -51,10 +51,13 @@ from ecrf.crf.models import CRF, EntryStatus, Participant
 from ecrf.crf.registry import FormSpec
 from ecrf.crf.selectors import participant_get
 
+if TYPE_CHECKING:
+    from ecrf.accounts.models import User
+
 _META_FIELDS = ("status", "status_reason")
 
 
-def _authorize(actor: Any, spec: FormSpec, participant: Participant, *, correction: bool = False) -> None:
+def _authorize(actor: User, spec: FormSpec, participant: Participant, *, correction: bool = False) -> None:
     """404 if the participant is outside the actor's scope; 403 if visible but not writable."""
     participant_get(actor, participant.pk, spec.read_roles | spec.write_roles | spec.correction_roles)
     roles = user_roles(actor)
@@ -104,7 +107,7 @@ def _validate(spec: FormSpec, form: CRF) -> None:
                               fields={(spec.one_per[0] if spec.one_per else "participant"): "Already recorded."})
 
 
-def _save(spec: FormSpec, form: CRF, *, actor: Any, reason: str, action: WriteAction) -> CRF:
+def _save(spec: FormSpec, form: CRF, *, actor: User | None, reason: str, action: WriteAction) -> CRF:
     now = timezone.now()
     form.updated_at = now
     form.updated_by = actor if getattr(actor, "is_authenticated", False) else None
@@ -150,7 +153,7 @@ def _reason_if_submitted(form: CRF, reason: str | None) -> str:
 
 
 @transaction.atomic
-def form_create(*, actor: Any, spec: FormSpec, participant: Participant, data: dict[str, Any],
+def form_create(*, actor: User | None, spec: FormSpec, participant: Participant, data: dict[str, Any],
                 submit: bool = False) -> CRF:
     _authorize(actor, spec, participant)
     participant = _lock_participant(participant.pk)
@@ -169,7 +172,7 @@ def form_create(*, actor: Any, spec: FormSpec, participant: Participant, data: d
 
 
 @transaction.atomic
-def form_update(*, actor: Any, spec: FormSpec, form: CRF, data: dict[str, Any], version: int | None,
+def form_update(*, actor: User, spec: FormSpec, form: CRF, data: dict[str, Any], version: int | None,
                 reason: str | None = None, submit: bool = False, correction: bool = False) -> CRF:
     _authorize(actor, spec, form.participant, correction=correction)
     current = _locked(spec, form, version)
@@ -193,11 +196,11 @@ def form_update(*, actor: Any, spec: FormSpec, form: CRF, data: dict[str, Any], 
 
 
 @transaction.atomic
-def form_submit(*, actor: Any, spec: FormSpec, form: CRF, version: int | None, reason: str | None = None) -> CRF:
+def form_submit(*, actor: User, spec: FormSpec, form: CRF, version: int | None, reason: str | None = None) -> CRF:
     return form_update(actor=actor, spec=spec, form=form, data={}, version=version, reason=reason, submit=True)
 
 
-def _set_status(*, actor: Any, spec: FormSpec, form: CRF, version: int | None, reason: str | None,
+def _set_status(*, actor: User, spec: FormSpec, form: CRF, version: int | None, reason: str | None,
                 status: EntryStatus, verb: str) -> CRF:
     _authorize(actor, spec, form.participant)
     current = _locked(spec, form, version)
@@ -215,20 +218,20 @@ def _set_status(*, actor: Any, spec: FormSpec, form: CRF, version: int | None, r
 
 
 @transaction.atomic
-def form_retract(*, actor: Any, spec: FormSpec, form: CRF, version: int | None, reason: str | None) -> CRF:
+def form_retract(*, actor: User, spec: FormSpec, form: CRF, version: int | None, reason: str | None) -> CRF:
     """An entry made in error is retracted with a reason, never deleted (invariant 1)."""
     return _set_status(actor=actor, spec=spec, form=form, version=version, reason=reason,
                        status=EntryStatus.RETRACTED, verb="retract")
 
 
 @transaction.atomic
-def form_mark_not_done(*, actor: Any, spec: FormSpec, form: CRF, version: int | None, reason: str | None) -> CRF:
+def form_mark_not_done(*, actor: User, spec: FormSpec, form: CRF, version: int | None, reason: str | None) -> CRF:
     return _set_status(actor=actor, spec=spec, form=form, version=version, reason=reason,
                        status=EntryStatus.NOT_DONE, verb="mark as not done")
 
 
 @transaction.atomic
-def participant_create(*, actor: Any, site: Any, screening_number: str, reason: str = "Screened") -> Participant:
+def participant_create(*, actor: User | None, site: Any, screening_number: str, reason: str = "Screened") -> Participant:
     """A newly screened patient at ``site``; the screening number is unique per site."""
     from ecrf.accounts.roles import SITE_ENTRY_ROLES
 
@@ -256,7 +259,7 @@ def participant_create(*, actor: Any, site: Any, screening_number: str, reason: 
 
 
 @transaction.atomic
-def participant_mark_randomized(*, participant: Participant, subject_id: str, randomized_at: Any, actor: Any) -> Participant:
+def participant_mark_randomized(*, participant: Participant, subject_id: str, randomized_at: Any, actor: User | None) -> Participant:
     """Called by the randomization service inside its transaction, after its own checks:
     the blinded side learns only the subject ID and the time (ARCHITECTURE.md "Blinding")."""
     locked = Participant.objects.select_for_update().get(pk=participant.pk)
@@ -275,7 +278,7 @@ def participant_mark_randomized(*, participant: Participant, subject_id: str, ra
 
 
 @transaction.atomic
-def participant_flag_unblinded(*, participant: Participant, actor: Any, reason: str) -> Participant:
+def participant_flag_unblinded(*, participant: Participant, actor: User, reason: str) -> Participant:
     """Set the visible "emergency unblinded" flag (never the arm) inside the unblinding service."""
     locked = Participant.objects.select_for_update().get(pk=participant.pk)
     if not locked.emergency_unblinded:

@@ -6,7 +6,7 @@ exists, and has both routes discontinued on that day."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from django.utils import timezone
@@ -19,6 +19,9 @@ from ecrf.schedule import timeline
 from ecrf.schedule.days import date_of_day
 from ecrf.schedule.synthetic_plan import coordinator_for, plan, randomized_participants
 from ecrf.study.services import current_protocol
+
+if TYPE_CHECKING:
+    from ecrf.accounts.models import User
 
 
 def generate(ctx: Any) -> None:
@@ -59,7 +62,7 @@ def generate(ctx: Any) -> None:
             f"{withdrawals} withdrawals of consent.")
 
 
-def _withdraw_consent(actor: Any, participant: Any, stop: str, on: dt.date) -> int:
+def _withdraw_consent(actor: User, participant: Any, stop: str, on: dt.date) -> int:
     from ecrf.screening.selectors import consent_for
     from ecrf.screening.services import consent_withdraw
 

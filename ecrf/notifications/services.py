@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Iterable
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -13,6 +13,9 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from ecrf.notifications.models import DeliveryState, Notification
+
+if TYPE_CHECKING:
+    from ecrf.accounts.models import User
 
 SENDING_LEASE = dt.timedelta(minutes=5)
 
@@ -121,7 +124,7 @@ def pending_ids(limit: int = 500) -> list[int]:
     )
 
 
-def notification_mark_read(*, actor: Any, notification: Notification) -> Notification:
+def notification_mark_read(*, actor: User, notification: Notification) -> Notification:
     if notification.read_at is None:
         notification.read_at = timezone.now()
         notification.save(update_fields=["read_at"])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -15,9 +15,12 @@ from ecrf.pharmacy.models import Preparation, PreparationStatus, Product, Route
 from ecrf.pharmacy.selectors import pharmacy_participant, worklist
 from ecrf.study.services import current_protocol
 
+if TYPE_CHECKING:
+    from ecrf.accounts.models import User
+
 
 @transaction.atomic
-def preparation_record(*, actor: Any, participant: Participant, route: str, product: str, lot: str,
+def preparation_record(*, actor: User, participant: Participant, route: str, product: str, lot: str,
                        prepared_at: dt.datetime | None = None, dose: str = "", dose_number: int | None = None) -> Preparation:
     """One prepared dose. The product must be the one the participant's arm and phenotype need
     (the pharmacist is unblinded: this message may name it); the label is arm-free."""
@@ -64,7 +67,7 @@ def preparation_record(*, actor: Any, participant: Participant, route: str, prod
 
 
 @transaction.atomic
-def preparation_retract(*, actor: Any, preparation: Preparation, reason: str, version: int) -> Preparation:
+def preparation_retract(*, actor: User, preparation: Preparation, reason: str, version: int) -> Preparation:
     pharmacy_participant(actor, preparation.participant_id)
     current = Preparation.objects.select_for_update().select_related("participant").get(pk=preparation.pk)
     assert_writable(participant=current.participant, form=current)

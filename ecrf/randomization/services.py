@@ -15,7 +15,6 @@ import datetime as dt
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.urls import reverse
@@ -72,7 +71,7 @@ def _key(stratum: Sequence[str]) -> str:
 # --- lists ------------------------------------------------------------------------------------
 
 
-def _store(*, actor: Any, slots: list[allocation.Slot], source: str, protocol: Protocol, seed: str = "",
+def _store(*, actor: User, slots: list[allocation.Slot], source: str, protocol: Protocol, seed: str = "",
            slots_per_stratum: int | None = None, filename: str = "", file_sha256: str = "",
            block_sizes: Sequence[int]) -> AllocationList:
     keys = sorted({_key(s.stratum) for s in slots})
@@ -109,7 +108,7 @@ def _store(*, actor: Any, slots: list[allocation.Slot], source: str, protocol: P
 
 
 @transaction.atomic
-def allocation_list_generate(*, actor: Any, seed: str, slots_per_stratum: int,
+def allocation_list_generate(*, actor: User, seed: str, slots_per_stratum: int,
                              block_sizes: Sequence[int] | None = None,
                              strata: Sequence[Sequence[str]] | None = None) -> AllocationList:
     """Generate permuted blocks from a recorded seed, one sequence per stratum (statistician)."""
@@ -138,7 +137,7 @@ def allocation_list_generate(*, actor: Any, seed: str, slots_per_stratum: int,
 
 
 @transaction.atomic
-def allocation_list_import(*, actor: Any, filename: str, content: bytes,
+def allocation_list_import(*, actor: User, filename: str, content: bytes,
                            block_sizes: Sequence[int] | None = None) -> AllocationList:
     """Import the statistician's list file, refused whole on any problem (unbalanced block,
     unknown stratum, gaps...); its checksum is recorded."""
@@ -163,7 +162,7 @@ def allocation_list_import(*, actor: Any, filename: str, content: bytes,
                   file_sha256=hashlib.sha256(content).hexdigest(), block_sizes=sizes)
 
 
-def allocation_list_verify(*, actor: Any, allocation_list: AllocationList) -> bool:
+def allocation_list_verify(*, actor: User, allocation_list: AllocationList) -> bool:
     """Regenerate from the recorded seed and compare, slot by slot (generated lists)."""
     require_role(actor, STATISTICIAN, "verify allocation lists")
     if not allocation_list.seed:
@@ -199,7 +198,7 @@ def _next_subject_id(site: Site, protocol: Protocol) -> str:
     return subject_id
 
 
-def participant_randomize(*, actor: Any, participant: Participant) -> RandomizationReceipt:
+def participant_randomize(*, actor: User, participant: Participant) -> RandomizationReceipt:
     """Randomize one participant (see the module docstring). 403 for a role that may not, 404
     outside the actor's sites, 409 for a state that forbids it; nothing changes on any error."""
     require_role(actor, SITE_ENTRY_ROLES, "randomize participants")

@@ -65,7 +65,7 @@ def _randomized(participant: Participant) -> str:
     return arm
 
 
-def participant_emergency_unblind(*, actor: Any, participant: Participant, reason: str, password: str,
+def participant_emergency_unblind(*, actor: User, participant: Participant, reason: str, password: str,
                                   request: HttpRequest | None = None) -> str:
     """An investigator of the participant's site, in a medical emergency: that user alone sees the arm."""
     require_role(actor, {Role.INVESTIGATOR}, "unblind a participant (investigators only, in a medical emergency)")
@@ -128,7 +128,7 @@ def unblinding_notify_safety_contact(*, unblinding_id: int) -> bool:
     return True
 
 
-def reveal_for_susar(*, actor: Any, participant: Participant, reason: str, password: str,
+def reveal_for_susar(*, actor: User, participant: Participant, reason: str, password: str,
                      request: HttpRequest | None = None) -> str:
     """Pharmacovigilance unblinds one potential SUSAR: returns its arm, audited; visible to that
     user thereafter. No flag and no notification: the existence of the case stays with them."""
@@ -158,7 +158,7 @@ def study_unblinded() -> bool:
     return Unblinding.objects.filter(kind=UnblindingKind.STUDY).exists()
 
 
-def study_unblind(*, actor: Any, reason: str, password: str, request: HttpRequest | None = None) -> Unblinding:
+def study_unblind(*, actor: User, reason: str, password: str, request: HttpRequest | None = None) -> Unblinding:
     """The statistician's audited act, once the study-scope lock is set; once only."""
     require_role(actor, {Role.STATISTICIAN}, "unblind the study")
     if not study_lock_active():

@@ -18,7 +18,7 @@ import hashlib
 import io
 import zoneinfo
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -36,6 +36,9 @@ from ecrf.screening.models import (
 from ecrf.screening.services import require_lab_role
 from ecrf.study.models import Site
 from ecrf.study.services import current_protocol
+
+if TYPE_CHECKING:
+    from ecrf.accounts.models import User
 
 MAX_BYTES = 5 * 1024 * 1024
 REQUIRED = ("site", "screening_number")
@@ -120,7 +123,7 @@ def parse_row(cells: dict[str, str], site: Site, errors: list[str]) -> dict[str,
     return data
 
 
-def _apply(actor: Any, participant: Participant, data: dict[str, Any], reason: str) -> str:
+def _apply(actor: User, participant: Participant, data: dict[str, Any], reason: str) -> str:
     from ecrf.screening.specs import CENTRAL_LAB
 
     current = (CentralLabResult.objects.filter(participant=participant, status__in=(EntryStatus.DRAFT, EntryStatus.SUBMITTED))
@@ -134,7 +137,7 @@ def _apply(actor: Any, participant: Participant, data: dict[str, Any], reason: s
     return "updated" if updated.version != before else "unchanged"
 
 
-def lab_import_csv(*, actor: Any, filename: str, content: bytes) -> LabImport:
+def lab_import_csv(*, actor: User, filename: str, content: bytes) -> LabImport:
     """Validate and store the lab's file whole, or refuse it whole; the import is recorded either way."""
     require_lab_role(actor)
     filename = (filename or "upload.csv")[:200]
@@ -239,7 +242,7 @@ def _read_rows(text: str, problems: list[dict[str, Any]]) -> list[tuple[int, str
     return rows
 
 
-def _record(actor: Any, filename: str, sha: str, status: str, row_count: int, counts: dict[str, int],
+def _record(actor: User, filename: str, sha: str, status: str, row_count: int, counts: dict[str, int],
             report: list[dict[str, Any]]) -> LabImport:
     record = LabImport(uploaded_by=actor, filename=filename, sha256=sha, status=status, row_count=row_count,
                        created_count=counts["created"], updated_count=counts["updated"],

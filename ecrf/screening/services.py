@@ -9,7 +9,7 @@ recompute the outcome. Everything here is blinded: nothing knows the arm.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -45,6 +45,9 @@ from ecrf.screening.models import (
 from ecrf.study.models import Site
 from ecrf.study.protocol import Protocol
 from ecrf.study.services import current_protocol
+
+if TYPE_CHECKING:
+    from ecrf.accounts.models import User
 
 _LIVE = (EntryStatus.DRAFT, EntryStatus.SUBMITTED)
 
@@ -180,7 +183,7 @@ def derive_screening(form: Screening) -> None:
     _apply_outcome(form, result, derived_from)
 
 
-def screening_reassess(*, participant: Participant, actor: Any, cause: str) -> Screening | None:
+def screening_reassess(*, participant: Participant, actor: User | None, cause: str) -> Screening | None:
     """Recompute the outcome after a consent or central-lab change (inside that transaction).
 
     Until randomization a changed outcome is saved with the cause as the audit reason; after
@@ -205,7 +208,7 @@ def screening_reassess(*, participant: Participant, actor: Any, cause: str) -> S
     return screening
 
 
-def check_post_randomization_correction(*, screening: Screening, actor: Any, cause: str) -> ScreeningCorrection | None:
+def check_post_randomization_correction(*, screening: Screening, actor: User | None, cause: str) -> ScreeningCorrection | None:
     """After randomization: if the screening data now give another outcome, keep the fixed one
     (stratum and therapy) and record the correction with a protocol deviation."""
     try:
@@ -247,7 +250,7 @@ def _raise_deviation(screening: Screening, correction: ScreeningCorrection, resu
     return True
 
 
-def screening_fix_for_randomization(*, actor: Any, participant: Participant, randomized_at: dt.datetime) -> Screening:
+def screening_fix_for_randomization(*, actor: User | None, participant: Participant, randomized_at: dt.datetime) -> Screening:
     """Inside the randomization transaction: lock the screening form, check that the participant
     is eligible and consented on the current data, and fix the phenotype for good."""
     screening = _live(Screening, participant.pk, lock=True)
@@ -293,7 +296,7 @@ def screening_fix_for_randomization(*, actor: Any, participant: Participant, ran
 
 
 @transaction.atomic
-def screening_register(*, actor: Any, site: Site | str, screening_number: str, data: dict[str, Any],
+def screening_register(*, actor: User, site: Site | str, screening_number: str, data: dict[str, Any],
                        submit: bool = False) -> Screening:
     """Enter a screened patient in the screening log: the participant (unique screening number
     per site) and its screening form, together or not at all."""
@@ -313,7 +316,7 @@ def screening_register(*, actor: Any, site: Site | str, screening_number: str, d
 # --- consent lifecycle --------------------------------------------------------------------------
 
 
-def _authorize_consent(actor: Any, consent: Consent) -> None:
+def _authorize_consent(actor: User, consent: Consent) -> None:
     from ecrf.screening.specs import CONSENT
 
     participant_get(actor, consent.participant_id, CONSENT.read_roles | CONSENT.write_roles)
@@ -341,7 +344,7 @@ def _lock_consent(consent: Consent, version: int | None) -> Consent:
     return current
 
 
-def _save_consent(consent: Consent, actor: Any, reason: str) -> Consent:
+def _save_consent(consent: Consent, actor: User | None, reason: str) -> Consent:
     consent.version += 1
     consent.updated_at = timezone.now()
     consent.updated_by = actor if getattr(actor, "is_authenticated", False) else None
@@ -379,7 +382,7 @@ def _check_withdrawal_type(withdrawal_type: str, protocol: Protocol) -> str:
 
 
 @transaction.atomic
-def consent_record_patient_decision(*, actor: Any, consent: Consent, decision: str, decided_at: Any,
+def consent_record_patient_decision(*, actor: User, consent: Consent, decision: str, decided_at: Any,
                                     version: int | None, form_version: str = "", withdrawal_type: str = "",
                                     reason: str = "") -> Consent:
     """The patient's later confirmation or refusal of a legal representative's consent.
@@ -431,7 +434,7 @@ def consent_record_patient_decision(*, actor: Any, consent: Consent, decision: s
 
 
 @transaction.atomic
-def consent_withdraw(*, actor: Any, consent: Consent, withdrawal_type: str, withdrawn_on: Any,
+def consent_withdraw(*, actor: User, consent: Consent, withdrawal_type: str, withdrawn_on: Any,
                      version: int | None, reason: str = "") -> Consent:
     """Withdrawal of consent by type and date. A withdrawal may widen later (treatment, then data
     collection, then, where the study allows it, use of collected data), never narrow."""
@@ -474,7 +477,7 @@ def _site_zone(participant: Participant) -> Any:
     return zoneinfo.ZoneInfo(participant.site.time_zone)
 
 
-def require_lab_role(actor: Any) -> None:
+def require_lab_role(actor: User) -> None:
     require_role(actor, {Role.LAB}, "enter or import central-lab results")
 
 

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -35,10 +35,13 @@ from ecrf.sofa.models import (
 )
 from ecrf.study.protocol import Protocol
 
+if TYPE_CHECKING:
+    from ecrf.accounts.models import User
+
 # --- daily SOFA: later days follow an earlier day ------------------------------------------------
 
 
-def sofa_days_rescore_after(*, form: SofaDay, actor: Any) -> list[SofaDay]:
+def sofa_days_rescore_after(*, form: SofaDay, actor: User | None) -> list[SofaDay]:
     """Inside the writing transaction of ``form``: re-score the participant's other counted days
     (sofa.md: a missing component is carried forward from the last observed day, so a change,
     insertion, retraction or "not done" of one day can change the days after it). Each changed
@@ -219,7 +222,7 @@ def _derive(inputs: EndpointInputs, protocol: Protocol) -> tuple[dict[str, Any],
 
 
 @transaction.atomic
-def endpoint_derive(*, participant_id: int, actor: Any = None) -> SofaEndpoint | None:
+def endpoint_derive(*, participant_id: int, actor: User | None = None) -> SofaEndpoint | None:
     """Derive (or re-derive) one participant's SOFA endpoints from the stored inputs.
 
     Idempotent: unchanged inputs write nothing; concurrent runs serialise on the participant's

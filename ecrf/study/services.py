@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 
@@ -13,6 +13,9 @@ from ecrf.core.errors import DomainError, ErrorCode, invalid
 from ecrf.study.models import Site, Study
 from ecrf.study.protocol import Protocol
 from ecrf.core.validation import full_clean_or_400
+
+if TYPE_CHECKING:
+    from ecrf.accounts.models import User
 
 
 def current_study() -> Study | None:
@@ -27,7 +30,7 @@ STUDY_EDITABLE = ("title", "time_zone", "is_live", "safety_contact_email", "prot
 
 
 @transaction.atomic
-def study_update(*, actor: Any, study: Study, changes: dict[str, Any], version: int, reason: str = "") -> Study:
+def study_update(*, actor: User, study: Study, changes: dict[str, Any], version: int, reason: str = "") -> Study:
     require_role(actor, {Role.ADMIN})
     locked = Study.objects.select_for_update().get(pk=study.pk)
     if locked.version != version:
@@ -51,7 +54,7 @@ def study_update(*, actor: Any, study: Study, changes: dict[str, Any], version: 
 
 
 @transaction.atomic
-def site_create(*, actor: Any, code: str, name: str, country: str, time_zone: str) -> Site:
+def site_create(*, actor: User, code: str, name: str, country: str, time_zone: str) -> Site:
     require_role(actor, {Role.ADMIN})
     if Site.objects.filter(code=code).exists():
         raise invalid(f"A site with code {code} already exists.", code="Already in use.")
