@@ -21,6 +21,7 @@ from ecrf.accounts.roles import SITE_SCOPED_ROLES, UNBLINDED_ROLES, Role, requir
 from ecrf.accounts.selectors import site_model, studies
 from ecrf.audit.models import EventKind
 from ecrf.audit.services import client_ip, event_record
+from ecrf.accounts.errors import AccountsError
 from ecrf.core.errors import DomainError, ErrorCode, invalid
 
 
@@ -164,7 +165,7 @@ def role_grant_request(*, actor: User, user: User, role: str, reason: str,
     if user.pk == actor.pk:
         raise DomainError(ErrorCode.FORBIDDEN, "You may not request an unblinded role for yourself.")
     if RoleGrant.objects.filter(user=user, role=role, status__in=[GrantStatus.PENDING, GrantStatus.GRANTED]).exists():
-        raise DomainError(ErrorCode.STATE_CONFLICT, f"{user.username} already has or awaits the role {role}.")
+        raise DomainError(AccountsError.ROLE_HELD_OR_PENDING, f"{user.username} already has or awaits the role {role}.")
     grant = _grant_save(RoleGrant(user=user, role=role, reason=reason, requested_by=actor,
                                   requested_ip=client_ip(request)), actor=actor, change="Unblinded role requested")
     event_record(kind=EventKind.ROLE_CHANGE, actor=actor, request=request, obj=user, reason=reason,
@@ -175,7 +176,7 @@ def role_grant_request(*, actor: User, user: User, role: str, reason: str,
 def _open_grant(grant: RoleGrant) -> RoleGrant:
     current = RoleGrant.objects.select_for_update().select_related("user").get(pk=grant.pk)
     if current.status != GrantStatus.PENDING:
-        raise DomainError(ErrorCode.STATE_CONFLICT, f"This grant is {current.get_status_display().lower()}, not pending.")
+        raise DomainError(AccountsError.GRANT_NOT_PENDING, f"This grant is {current.get_status_display().lower()}, not pending.")
     return current
 
 
@@ -218,7 +219,7 @@ def role_revoke(*, actor: User, grant: RoleGrant, reason: str, request: HttpRequ
     reason = require_reason(reason, "revoking the role")
     current = RoleGrant.objects.select_for_update().select_related("user").get(pk=grant.pk)
     if current.status != GrantStatus.GRANTED:
-        raise DomainError(ErrorCode.STATE_CONFLICT, "Only a granted role can be revoked.")
+        raise DomainError(AccountsError.ROLE_NOT_GRANTED, "Only a granted role can be revoked.")
     current.status, current.revoked_by, current.revoked_at = GrantStatus.REVOKED, actor, timezone.now()
     current.revoked_ip, current.revoke_reason = client_ip(request), reason
     _grant_save(current, actor=actor, change="Unblinded role revoked")

@@ -43,6 +43,7 @@ from django.utils import timezone
 
 from ecrf.accounts.roles import SITE_SCOPED_ROLES, user_roles
 from ecrf.accounts.selectors import member_site_ids
+from ecrf.crf.errors import CrfError
 from ecrf.core.errors import DomainError, ErrorCode, invalid
 from ecrf.core.validation import full_clean_or_400
 from ecrf.crf.guard import assert_writable
@@ -140,7 +141,7 @@ def _locked(spec: FormSpec, form: CRF, version: int | None) -> CRF:
         raise DomainError(ErrorCode.STALE_VERSION,
                           f"This {spec.label} form was changed by someone else (version {current.version}, you sent {version}); reload it and apply your change again.")
     if current.status == EntryStatus.RETRACTED:
-        raise DomainError(ErrorCode.STATE_CONFLICT, f"This {spec.label} entry was retracted; it cannot change.")
+        raise DomainError(CrfError.RETRACTED, f"This {spec.label} entry was retracted; it cannot change.")
     return current
 
 
@@ -159,7 +160,7 @@ def form_create(*, actor: User | None, spec: FormSpec, participant: Participant,
     participant = _lock_participant(participant.pk)
     assert_writable(participant=participant)
     if spec.requires_randomized and not participant.is_randomized:
-        raise DomainError(ErrorCode.STATE_CONFLICT, f"{spec.label} forms are recorded only after randomization.")
+        raise DomainError(CrfError.NOT_RANDOMIZED, f"{spec.label} forms are recorded only after randomization.")
     values = coerce_data(spec, data)
     form = spec.model(participant=participant, **values)
     form.created_by = actor if getattr(actor, "is_authenticated", False) else None
@@ -209,7 +210,7 @@ def _set_status(*, actor: User, spec: FormSpec, form: CRF, version: int | None, 
     if not reason:
         raise DomainError(ErrorCode.REASON_REQUIRED, f"Give a reason to {verb} this form.", fields={"reason": "A reason is required."})
     if current.status == status:
-        raise DomainError(ErrorCode.STATE_CONFLICT, f"This {spec.label} form is already {status.label.lower()}.")
+        raise DomainError(CrfError.STATUS_UNCHANGED, f"This {spec.label} form is already {status.label.lower()}.")
     current.status = status
     current.status_reason = reason
     current.version += 1
@@ -264,7 +265,7 @@ def participant_mark_randomized(*, participant: Participant, subject_id: str, ra
     the blinded side learns only the subject ID and the time (ARCHITECTURE.md "Blinding")."""
     locked = Participant.objects.select_for_update().get(pk=participant.pk)
     if locked.is_randomized:
-        raise DomainError(ErrorCode.STATE_CONFLICT, "This participant is already randomized.")
+        raise DomainError(CrfError.ALREADY_RANDOMIZED, "This participant is already randomized.")
     assert_writable(participant=locked)
     locked.subject_id = subject_id
     locked.randomized_at = randomized_at

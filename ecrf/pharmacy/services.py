@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from ecrf.pharmacy.errors import PharmacyError
 from ecrf.core.errors import DomainError, ErrorCode, invalid
 from ecrf.crf.guard import assert_writable
 from ecrf.crf.models import Participant
@@ -74,7 +75,7 @@ def preparation_retract(*, actor: User, preparation: Preparation, reason: str, v
     if current.version != version:
         raise DomainError(ErrorCode.STALE_VERSION, "This preparation changed since you read it; reload it.")
     if current.status == PreparationStatus.RETRACTED:
-        raise DomainError(ErrorCode.STATE_CONFLICT, "Already retracted.")
+        raise DomainError(PharmacyError.PREPARATION_RETRACTED, "Already retracted.")
     if not (reason or "").strip():
         raise invalid("Give a reason for the retraction.", reason="Required.")
     current.status, current.status_reason, current.version = PreparationStatus.RETRACTED, reason.strip(), current.version + 1

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from ecrf.accounts.models import User
 from ecrf.accounts.roles import SITE_ENTRY_ROLES, Role, require_role
+from ecrf.randomization.errors import RandomizationError
 from ecrf.core.errors import DomainError, ErrorCode, invalid
 from ecrf.crf.guard import assert_writable
 from ecrf.crf.models import Participant
@@ -77,7 +78,7 @@ def _store(*, actor: User, slots: list[allocation.Slot], source: str, protocol: 
     keys = sorted({_key(s.stratum) for s in slots})
     taken = sorted(Stratum.objects.filter(key__in=keys).values_list("key", flat=True))
     if taken:
-        raise DomainError(ErrorCode.STATE_CONFLICT, f"Strata {', '.join(taken)} already have an allocation list; "
+        raise DomainError(RandomizationError.STRATUM_HAS_LIST, f"Strata {', '.join(taken)} already have an allocation list; "
                           f"a list covers new strata only.", fields={"strata": taken})
     record = AllocationList(source=source, seed=seed, block_sizes=list(block_sizes), ratio=list(protocol.allocation_ratio),
                             factors=list(protocol.stratification_factors), slots_per_stratum=slots_per_stratum,
@@ -207,7 +208,7 @@ def participant_randomize(*, actor: User, participant: Participant) -> Randomiza
     with transaction.atomic():
         locked = Participant.objects.select_for_update().select_related("site").get(pk=participant.pk)
         if locked.is_randomized:
-            raise DomainError(ErrorCode.STATE_CONFLICT, f"Participant {locked.screening_number} is already randomized "
+            raise DomainError(RandomizationError.ALREADY_RANDOMIZED, f"Participant {locked.screening_number} is already randomized "
                               f"({locked.subject_id}); a participant is randomized once.")
         assert_writable(participant=locked)
         now = timezone.now()
@@ -215,17 +216,17 @@ def participant_randomize(*, actor: User, participant: Participant) -> Randomiza
         window = dt.timedelta(hours=protocol.sepsis_window_hours)
         if now - screening.sepsis3_at > window:
             hours = (now - screening.sepsis3_at).total_seconds() / 3600
-            raise DomainError(ErrorCode.STATE_CONFLICT, f"Sepsis-3 was met {hours:.0f} hours ago; randomization is "
+            raise DomainError(RandomizationError.SEPSIS_WINDOW_PASSED, f"Sepsis-3 was met {hours:.0f} hours ago; randomization is "
                               f"allowed within {protocol.sepsis_window_hours} hours only.",
                               fields={"sepsis3_at": "Outside the randomization window."})
         key = _key(stratum_of(locked.site.code, screening.phenotype, protocol.stratification_factors))
         stratum = Stratum.objects.select_for_update().filter(key=key).first()
         if stratum is None:
-            raise DomainError(ErrorCode.STATE_CONFLICT, f"No allocation list covers stratum {key}; the statistician must "
+            raise DomainError(RandomizationError.NO_ALLOCATION_LIST, f"No allocation list covers stratum {key}; the statistician must "
                               f"generate or import one before randomizing.")
         slot = Slot.objects.filter(stratum=stratum, sequence=stratum.next_sequence).first()
         if slot is None:
-            raise DomainError(ErrorCode.STATE_CONFLICT, f"The allocation list of stratum {key} is used up; the "
+            raise DomainError(RandomizationError.ALLOCATION_LIST_USED_UP, f"The allocation list of stratum {key} is used up; the "
                               f"statistician must add a list before randomizing.")
         stratum.next_sequence += 1
         stratum.save(update_fields=["next_sequence"])
@@ -238,7 +239,7 @@ def participant_randomize(*, actor: User, participant: Participant) -> Randomiza
             with transaction.atomic():
                 assignment.save()
         except IntegrityError:  # the database's own guarantee: one slot, one participant
-            raise DomainError(ErrorCode.STATE_CONFLICT, "This participant is already randomized.") from None
+            raise DomainError(RandomizationError.ALREADY_RANDOMIZED, "This participant is already randomized.") from None
         participant_mark_randomized(participant=locked, subject_id=subject_id, randomized_at=now, actor=actor)
         _tell_pharmacists(locked.site, subject_id, locked.pk)
     return RandomizationReceipt(participant_id=locked.pk, subject_id=subject_id, randomized_at=now)

@@ -31,7 +31,8 @@ from ecrf.accounts.selectors import member_site_ids
 from ecrf.accounts.services import reauthenticate, require_reason
 from ecrf.audit.models import EventKind
 from ecrf.audit.services import event_record
-from ecrf.core.errors import DomainError, ErrorCode, not_found
+from ecrf.randomization.errors import RandomizationError
+from ecrf.core.errors import DomainError, not_found
 from ecrf.crf.models import LockScope, Participant
 from ecrf.crf.selectors import participant_get
 from ecrf.crf.services import participant_flag_unblinded
@@ -61,7 +62,7 @@ def assignment_visible_to(user: Any, participant: Participant) -> str | None:
 def _randomized(participant: Participant) -> str:
     arm = _arm(participant.pk)
     if arm is None:
-        raise DomainError(ErrorCode.STATE_CONFLICT, "This participant is not randomized; there is nothing to unblind.")
+        raise DomainError(RandomizationError.NOT_RANDOMIZED, "This participant is not randomized; there is nothing to unblind.")
     return arm
 
 
@@ -162,10 +163,10 @@ def study_unblind(*, actor: User, reason: str, password: str, request: HttpReque
     """The statistician's audited act, once the study-scope lock is set; once only."""
     require_role(actor, {Role.STATISTICIAN}, "unblind the study")
     if not study_lock_active():
-        raise DomainError(ErrorCode.STATE_CONFLICT, "The study is not locked; it can be unblinded only after the "
+        raise DomainError(RandomizationError.STUDY_NOT_LOCKED, "The study is not locked; it can be unblinded only after the "
                           "study-scope lock is set.")
     if study_unblinded():
-        raise DomainError(ErrorCode.STATE_CONFLICT, "The study is already unblinded.")
+        raise DomainError(RandomizationError.STUDY_ALREADY_UNBLINDED, "The study is already unblinded.")
     reason = require_reason(reason, "unblinding the study")
     reauthenticate(user=actor, password=password, request=request, purpose="study unblinding")
     with transaction.atomic():

@@ -16,7 +16,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from ecrf.accounts.roles import CASEBOOK_READ_ROLES
-from ecrf.core.errors import DomainError, ErrorCode
+from ecrf.schedule.errors import ScheduleError
+from ecrf.core.errors import DomainError
 from ecrf.crf.models import EntryStatus, LockScope
 from ecrf.crf.registry import FormSpec, all_specs
 from ecrf.crf.selectors import can_read_forms, participant_get
@@ -81,7 +82,7 @@ class Schedule:
 def build_schedule(participant: Any, *, now: Any = None) -> Schedule:
     """The participant's expected forms (no access check: callers use ``expected_forms``)."""
     if participant.randomized_at is None:
-        raise DomainError(ErrorCode.STATE_CONFLICT, "The schedule starts at randomization; this participant is not randomized.")
+        raise DomainError(ScheduleError.NOT_RANDOMIZED, "The schedule starts at randomization; this participant is not randomized.")
     protocol = current_protocol()
     visits, specs = _scheduled_specs(protocol)
     entries_by_key: dict[str, list[Any]] = {}

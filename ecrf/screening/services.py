@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from ecrf.accounts.roles import SITE_SCOPED_ROLES, Role, require_role, user_roles
 from ecrf.accounts.selectors import member_site_ids
+from ecrf.screening.errors import ScreeningError
 from ecrf.core.errors import DomainError, ErrorCode, invalid
 from ecrf.crf.guard import assert_writable
 from ecrf.crf.models import EntryStatus, Participant
@@ -255,9 +256,9 @@ def screening_fix_for_randomization(*, actor: User | None, participant: Particip
     is eligible and consented on the current data, and fix the phenotype for good."""
     screening = _live(Screening, participant.pk, lock=True)
     if screening is None:
-        raise DomainError(ErrorCode.STATE_CONFLICT, "This participant has no screening form; screen the patient first.")
+        raise DomainError(ScreeningError.NO_SCREENING_FORM, "This participant has no screening form; screen the patient first.")
     if screening.phenotype_fixed_at is not None:
-        raise DomainError(ErrorCode.STATE_CONFLICT, "This participant's phenotype is already fixed by a randomization.")
+        raise DomainError(ScreeningError.PHENOTYPE_FIXED, "This participant's phenotype is already fixed by a randomization.")
     consent = _live(Consent, participant.pk)
     lab = _live(CentralLabResult, participant.pk)
     result, derived_from = compute_outcome(screening, consent=consent, lab=lab, fetch=False)
@@ -268,17 +269,17 @@ def screening_fix_for_randomization(*, actor: User | None, participant: Particip
                 else "consent was refused" if consent.decision != ConsentDecision.GIVEN
                 else "the patient refused the representative's consent" if not consent.is_valid_consent
                 else "consent was withdrawn")
-        raise DomainError(ErrorCode.STATE_CONFLICT, f"Only a consented participant may be randomized: {what}.",
+        raise DomainError(ScreeningError.NOT_CONSENTED, f"Only a consented participant may be randomized: {what}.",
                           fields={"consent": what})
     if result.eligibility != Eligibility.ELIGIBLE:
         if result.eligibility == Eligibility.PENDING:
             message = "Eligibility is still pending (awaiting: " + ", ".join(result.pending) + ")."
         else:
             message = "The participant is not eligible: " + "; ".join(reason_label(c) for c in result.reasons) + "."
-        raise DomainError(ErrorCode.STATE_CONFLICT, f"Only an eligible participant may be randomized. {message}",
+        raise DomainError(ScreeningError.NOT_ELIGIBLE, f"Only an eligible participant may be randomized. {message}",
                           fields={"eligibility": message})
     if unsubmitted:
-        raise DomainError(ErrorCode.STATE_CONFLICT,
+        raise DomainError(ScreeningError.FORMS_NOT_SUBMITTED,
                           f"Submit the {', '.join(unsubmitted)} form{'s' if len(unsubmitted) > 1 else ''} before randomizing.")
     assert_writable(participant=participant, form=screening)
     _apply_outcome(screening, result, derived_from)
@@ -337,9 +338,9 @@ def _lock_consent(consent: Consent, version: int | None) -> Consent:
         raise DomainError(ErrorCode.STALE_VERSION, f"This consent record was changed by someone else (version "
                           f"{current.version}, you sent {version}); reload it and apply your change again.")
     if current.status == EntryStatus.RETRACTED:
-        raise DomainError(ErrorCode.STATE_CONFLICT, "This consent record was retracted; it cannot change.")
+        raise DomainError(ScreeningError.CONSENT_RETRACTED, "This consent record was retracted; it cannot change.")
     if current.status == EntryStatus.NOT_DONE:
-        raise DomainError(ErrorCode.STATE_CONFLICT, "This consent record is marked not done.")
+        raise DomainError(ScreeningError.CONSENT_NOT_DONE, "This consent record is marked not done.")
     assert_writable(participant=current.participant, form=current)
     return current
 
@@ -394,13 +395,13 @@ def consent_record_patient_decision(*, actor: User, consent: Consent, decision: 
     current = _lock_consent(consent, version)
     protocol = current_protocol()
     if current.consent_by != ConsentBy.REPRESENTATIVE or current.decision != ConsentDecision.GIVEN:
-        raise DomainError(ErrorCode.STATE_CONFLICT, "Only a consent given by a legal representative awaits the "
+        raise DomainError(ScreeningError.NO_DECISION_AWAITED, "Only a consent given by a legal representative awaits the "
                           "patient's confirmation or refusal.")
     if current.patient_decision:
-        raise DomainError(ErrorCode.STATE_CONFLICT, f"The patient's decision is already recorded "
+        raise DomainError(ScreeningError.DECISION_RECORDED, f"The patient's decision is already recorded "
                           f"({current.get_patient_decision_display().lower()}).")
     if current.withdrawal_type:
-        raise DomainError(ErrorCode.STATE_CONFLICT, "Consent was already withdrawn.")
+        raise DomainError(ScreeningError.CONSENT_WITHDRAWN, "Consent was already withdrawn.")
     if decision not in PatientDecision.values:
         raise invalid(f"Unknown decision {decision!r}; use confirmed or refused.", decision="Unknown decision.")
     decided_at = _as_aware(decided_at, "decided_at")
@@ -442,7 +443,7 @@ def consent_withdraw(*, actor: User, consent: Consent, withdrawal_type: str, wit
     current = _lock_consent(consent, version)
     protocol = current_protocol()
     if not current.is_valid_consent:
-        raise DomainError(ErrorCode.STATE_CONFLICT, "There is no valid consent to withdraw.")
+        raise DomainError(ScreeningError.NO_VALID_CONSENT, "There is no valid consent to withdraw.")
     _check_withdrawal_type(withdrawal_type, protocol)
     if isinstance(withdrawn_on, str):
         try:
@@ -459,7 +460,7 @@ def consent_withdraw(*, actor: User, consent: Consent, withdrawal_type: str, wit
     if current.withdrawal_type:
         old, new = WITHDRAWAL_ORDER.index(current.withdrawal_type), WITHDRAWAL_ORDER.index(withdrawal_type)
         if new <= old:
-            raise DomainError(ErrorCode.STATE_CONFLICT, f"Consent is already withdrawn "
+            raise DomainError(ScreeningError.CONSENT_WITHDRAWN, f"Consent is already withdrawn "
                               f"({current.get_withdrawal_type_display().lower()}); a withdrawal may widen, not narrow "
                               f"or repeat.", fields={"withdrawal_type": "Already withdrawn at least this far."})
         if current.withdrawn_on and withdrawn_on < current.withdrawn_on:

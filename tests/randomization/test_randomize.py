@@ -69,7 +69,7 @@ def test_second_request_is_409_and_changes_nothing(api, users, site_a, allocatio
     assert first.json()["subject_id"] == "A-001" and first.json()["randomized"] is True
     before = snapshot()
     second = api(coordinator).post(f"/api/v1/participants/{p.pk}/randomize/")
-    assert second.status_code == 409 and second.json()["error"]["code"] == "state_conflict"
+    assert second.status_code == 409 and second.json()["error"]["code"] == "already_randomized"
     assert "already randomized" in second.json()["error"]["message"]
     assert snapshot() == before
 

@@ -1,0 +1,10 @@
+"""The schedule app's refusals, each with its own API ``code`` and HTTP status
+(``ecrf.core.errors.AppErrorCode``), instead of the generic ``state_conflict``."""
+
+from __future__ import annotations
+
+from ecrf.core.errors import AppErrorCode
+
+
+class ScheduleError(AppErrorCode):
+    NOT_RANDOMIZED = "not_randomized", 409
