@@ -29,7 +29,7 @@ def build(fx: Fixtures) -> None:
     from ecrf.accounts.services import role_grant_request, user_create
 
     requester = user_create(actor=None, username="matrix-grant-admin", roles=["admin"], site_codes=[],
-                            password="Matrix-Grant-Password-9", email="grant@example.org")[0]
+                            password="Correct-Horse-Battery-9", email="grant@example.org")[0]
     fx.add("rolegrant", role_grant_request(actor=requester, user=fx.get("author", "own"), role="statistician",
                                            reason="Matrix: a pending request"), None)
 
