@@ -52,6 +52,7 @@ NOT_GUARDED = {
     "ecrf.study.services.study_update": "configuration (protocol constants), audited as study_config_change",
     "ecrf.accounts.services.login_failed": "account security, not clinical data",
     "ecrf.accounts.services.login_succeeded": "account security, not clinical data",
+    "ecrf.accounts.services.login_locked_out": "account security, not clinical data",
     "ecrf.accounts.services.reauthenticate": "checks a password; writes only the audit event of a failure",
     "ecrf.accounts.services.user_create": "accounts and roles, not clinical data",
     "ecrf.accounts.services.role_grant_request": "accounts and roles, not clinical data",
@@ -89,6 +90,7 @@ KNOWN_GAPS = {
     "safety.services.ae_death_recheck": "re-checks AEs after a death is recorded",
     "safety.services.assessment_record": "expectedness assessment of an AE",
     "safety.services.clock_start": "starts a reporting clock",
+    "safety.services.pv_clock_start": "starts a pharmacovigilance reporting clock",
     "safety.services.susar_report_submit": "records a SUSAR submission",
     "safety.services.susar_unblind_and_decide": "SUSAR decision (its unblinding is allowed; the decision?)",
     "safety.services.adjudication_review_submit": "an adjudicator's review",
@@ -115,7 +117,10 @@ def write_services() -> dict[str, Callable]:
     out = {}
     for module in _service_modules():
         for name, func in inspect.getmembers(module, inspect.isfunction):
-            if func.__module__ != module.__name__ or name.startswith("_"):
+            # A services package (safety.services) is one services module: its public names.
+            inside = func.__module__ == module.__name__ or (
+                hasattr(module, "__path__") and func.__module__.startswith(module.__name__ + "."))
+            if not inside or name.startswith("_"):
                 continue
             if any(p.kind is p.KEYWORD_ONLY for p in inspect.signature(func).parameters.values()):
                 out[f"{module.__name__}.{name}"] = func
