@@ -23,8 +23,10 @@ def generate(ctx: Any) -> None:
     for p in randomized_participants(ctx):
         for drug in ctx.rng.sample(DRUGS, ctx.rng.randint(1, 3)):
             start = not_in_future(date_of_day(p, ctx.rng.randint(0, 3)))
+            stop = start + dt.timedelta(days=ctx.rng.randint(3, 12))
+            # A stop date still to come means the medication is ongoing: no stop date yet.
             form_create(actor=coordinator_for(ctx, p), spec=CONMED, participant=p, submit=True,
-                        data={**drug, "started_on": start, "stopped_on": start + dt.timedelta(days=ctx.rng.randint(3, 12))})
+                        data={**drug, "started_on": start, "stopped_on": stop if not_in_future(stop) == stop else None})
             made += 1
     ctx.say(f"{made} concomitant medications.")
 

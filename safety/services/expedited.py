@@ -54,7 +54,7 @@ def assessment_record(*, actor: User, ae: AdverseEvent, expected: bool | None, r
     """Step 2-3: the blinded expectedness assessment; a related and unexpected case becomes a
     potential SUSAR and its 7- or 15-day clock starts from the recorded sponsor awareness."""
     require_role(actor, {Role.SAFETY_OFFICER}, "assess expectedness")
-    ae = AdverseEvent.objects.select_for_update().select_related("participant__site").get(pk=ae.pk)
+    ae = AdverseEvent.objects.select_for_update(of=("self",)).select_related("participant__site").get(pk=ae.pk)
     if ae.status != EntryStatus.SUBMITTED or not ae.serious:
         raise DomainError(SafetyError.ASSESSMENT_NEEDS_SUBMITTED_SERIOUS_AE,
                           "Expectedness is assessed for submitted serious adverse events only.")
@@ -117,7 +117,7 @@ def susar_unblind_and_decide(*, actor: User, assessment: ExpeditedAssessment, re
     masked clocks are closed with the same reason. A SUSAR's clocks continue in
     pharmacovigilance's own table (``PvClock``), which takes nothing a blinded reader sees."""
     require_role(actor, {Role.PHARMACOVIGILANCE}, "unblind a potential SUSAR")
-    assessment = ExpeditedAssessment.objects.select_for_update().select_related("adverse_event__participant").get(pk=assessment.pk)
+    assessment = ExpeditedAssessment.objects.select_for_update(of=("self",)).select_related("adverse_event__participant").get(pk=assessment.pk)
     if assessment.status != CaseStatus.POTENTIAL_SUSAR:
         raise DomainError(SafetyError.CASE_NOT_OPEN, "Only an open potential SUSAR is unblinded and decided.")
     reason = (reason or "").strip()
@@ -147,7 +147,7 @@ def susar_report_submit(*, actor: User, clock: PvClock, submitted_at: dt.datetim
                         reference: str) -> PvSubmission:
     """Pharmacovigilance records the SUSAR report sent to the authority; meets its clock."""
     require_role(actor, {Role.PHARMACOVIGILANCE}, "report SUSARs")
-    clock = PvClock.objects.select_for_update().select_related("adverse_event").get(pk=clock.pk)
+    clock = PvClock.objects.select_for_update(of=("self",)).select_related("adverse_event").get(pk=clock.pk)
     assessment = ExpeditedAssessment.objects.filter(adverse_event=clock.adverse_event).first()
     if assessment is None or assessment.pv_outcome != PvOutcome.SUSAR:
         raise DomainError(SafetyError.NOT_A_DECIDED_SUSAR_CLOCK, "Only a decided SUSAR's clock is met by an authority report.")

@@ -34,7 +34,7 @@ def _site_staff_for(actor: User, ae: AdverseEvent) -> None:
 @transaction.atomic
 def sae_report_submit(*, actor: User, report: SAEReport, version: int | None, submitted_at: dt.datetime | None,
                       recipient: str, reference: str, narrative: str = "") -> Submission:
-    report = SAEReport.objects.select_for_update().select_related("adverse_event__participant__site").get(pk=report.pk)
+    report = SAEReport.objects.select_for_update(of=("self",)).select_related("adverse_event__participant__site").get(pk=report.pk)
     ae = report.adverse_event
     _site_staff_for(actor, ae)
     assert_writable(participant=ae.participant)
@@ -66,7 +66,7 @@ def followup_request(*, actor: User, ae: AdverseEvent, question: str) -> FollowU
     (an open one, started by new information, keeps its deadline), and notifies the site's
     investigators and coordinators through the outbox."""
     require_role(actor, {Role.SAFETY_OFFICER}, "ask sites for follow-up")
-    ae = AdverseEvent.objects.select_for_update().select_related("participant__site").get(pk=ae.pk)
+    ae = AdverseEvent.objects.select_for_update(of=("self",)).select_related("participant__site").get(pk=ae.pk)
     question = (question or "").strip()
     if not question:
         raise invalid("Say what the site should follow up on.", question="Write the question for the site.")

@@ -59,27 +59,7 @@ def test_duplicate_user_is_refused(site_a):
         call_command("create_user", "dup", "--role", "lab", stdout=StringIO())
 
 
-def test_lockout_after_repeated_failures_and_audit(coordinator, study):
-    client = Client()
-    for _ in range(study.protocol.max_failed_logins):
-        assert not client.login(username=coordinator.username, password="wrong")
-    coordinator.refresh_from_db()
-    assert coordinator.is_locked_out
-    # Even the right password is refused while locked.
-    assert not client.login(username=coordinator.username, password=PASSWORD)
-    assert Event.objects.filter(kind=EventKind.LOGIN_FAILED, actor_username=coordinator.username).count() >= 5
-    assert Event.objects.filter(kind=EventKind.LOCKOUT, object_id=str(coordinator.pk)).exists()
-    User.objects.filter(pk=coordinator.pk).update(locked_until=timezone.now() - dt.timedelta(seconds=1))
-    assert client.login(username=coordinator.username, password=PASSWORD)
-    assert Event.objects.filter(kind=EventKind.LOGIN, actor=coordinator).exists()
-
-
-def test_successful_login_resets_failure_count(coordinator):
-    client = Client()
-    client.login(username=coordinator.username, password="wrong")
-    assert client.login(username=coordinator.username, password=PASSWORD)
-    coordinator.refresh_from_db()
-    assert coordinator.failed_login_count == 0
+# Lockout (by user name and address, through django-axes) is tested in test_lockout.py.
 
 
 def test_idle_session_timeout_is_configured(settings):

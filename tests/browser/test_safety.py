@@ -13,10 +13,9 @@ from tests.safety.conftest import SERIOUS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 # The safety app's fixtures, used by these browser tests.
-arm = safety_fixtures.arm
 make_ae = safety_fixtures.make_ae
 meddra = safety_fixtures.meddra
-phenotype = safety_fixtures.phenotype
+randomize = safety_fixtures.randomize
 
 
 def test_site_reports_an_sae_and_the_safety_officer_finds_its_clock(page, login, users, participant_a, meddra):
@@ -61,8 +60,10 @@ def test_site_reports_an_sae_and_the_safety_officer_finds_its_clock(page, login,
     assert "Met" in page.locator("table.clocks").inner_text()
 
 
-def test_expectedness_then_single_case_unblinding(page, login, users, make_ae, phenotype, arm):
-    ae = make_ae(**SERIOUS)
+def test_expectedness_then_single_case_unblinding(page, login, users, make_ae, randomize):
+    # A MALS participant on the active arm (anakinra IV): the real allocation and the real
+    # single-case unblinding decide that this potential SUSAR is one.
+    ae = make_ae(participant=randomize("MALS", arm="active"), **SERIOUS)
     login(users[Role.SAFETY_OFFICER])
     page.goto("/safety/clocks/")
     page.get_by_role("link", name=f"AE #{ae.pk} Melaena").last.click()

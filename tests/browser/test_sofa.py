@@ -49,7 +49,8 @@ def test_coordinator_enters_a_sofa_day_and_sees_its_score(page, login, coordinat
     page.get_by_label("GCS (3-15)").fill("1")
     page.get_by_label("Reason for change").fill("re-check")
     page.get_by_role("button", name="Save draft").click()
-    assert "3 to 15" in page.locator(".has-error").first.inner_text()
+    message = page.locator(".has-error").first.inner_text()
+    assert "3 to 15" in message or "greater than or equal to 3" in message
     assert page.get_by_test_id("version").inner_text() == "1"
     # The participant page: the trajectory chart and the derived endpoints.
     page.goto(f"/participants/{participant.pk}/")
