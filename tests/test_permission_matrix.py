@@ -172,6 +172,7 @@ def _roles_for(name: str, method: str, roles: list[str]) -> list[str]:
 PARTS = 4
 
 
+@pytest.mark.exhaustive
 @pytest.mark.parametrize("part", range(PARTS))
 def test_permission_matrix(fx, make_user, site_a, part):
     rules, _ = load_entries()
