@@ -113,6 +113,8 @@ def _api(p: Pattern) -> list[dict[str, Any]] | None:
         return [{"participant": pk} for pk in _participants()]
     if basename == "adjudications" and args == {"pk", "review_id"}:
         return [{"pk": r.adjudication_id, "review_id": r.pk} for r in AdjudicationReview.objects.order_by("pk")]
+    if basename == "notification" and args == {"pk"}:  # addressed by the opaque public id
+        return [{"pk": v} for v in objects(Notification, "public_id")]
     model = _api_models().get(basename)
     kwarg = getattr(view, "lookup_url_kwarg", None) or getattr(view, "lookup_field", "pk")
     if model is None or args != {kwarg}:
@@ -125,7 +127,7 @@ def _forms() -> list[dict[str, Any]]:
 
 
 HTML: dict[str, Callable[[], list[dict[str, Any]]]] = {
-    "notifications:mark-read": lambda: _pks(Notification),
+    "notifications:mark-read": lambda: [{"pk": v} for v in objects(Notification, "public_id")],
     "crf:participant-detail": lambda: [{"pk": pk} for pk in _participants()],
     "crf:participant-history": lambda: [{"pk": pk} for pk in _participants()],
     "crf:form-new": lambda: [{"pk": pk, "slug": s.slug} for pk in _participants() for s in all_specs()],
