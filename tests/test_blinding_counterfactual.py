@@ -183,8 +183,8 @@ def plant_randomize_message(m: pytest.MonkeyPatch) -> Iterator[None]:
 def plant_clock_gap(m: pytest.MonkeyPatch) -> Iterator[None]:
     """A fatal SUSAR decided by its arm takes an id from the sequence of the clocks blinded
     users list, in the active-arm world only (whether or not such a clock still exists)."""
-    from safety import services
     from safety.models import Clock
+    from safety.services import ae as services
 
     original = services._susar_became_fatal
 
