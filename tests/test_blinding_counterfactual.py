@@ -29,6 +29,7 @@ from typing import Any
 import pytest
 from django.db import connection
 
+from ecrf.accounts.roles import STAFF_ROLES
 from tests.blinding import walk as walker
 from tests.blinding.capture import Capture, Recorder, capture, differences
 from tests.blinding.world import BLINDED_ROLES, World, build_world
@@ -41,7 +42,14 @@ def walk_everything(rec: Recorder, world: World, only: Callable[[str], bool] = l
     urls = walker.urls()
     for role in BLINDED_ROLES:
         user = world.viewers[role]
+        seen: set[str] = set()
         for name, url in urls:
+            # The admin refuses users without a staff role before reading anything (a redirect
+            # to its login): those roles request each admin pattern once, the staff roles all.
+            if name.startswith("admin:") and role not in STAFF_ROLES:
+                if name in seen:
+                    continue
+                seen.add(name)
             if only(name):
                 api = url.startswith("/api/")
                 rec.record(f"GET {role} {name} {url}", rec.request(user, "get", url, api=api))
@@ -175,8 +183,8 @@ def plant_randomize_message(m: pytest.MonkeyPatch) -> Iterator[None]:
 def plant_clock_gap(m: pytest.MonkeyPatch) -> Iterator[None]:
     """A fatal SUSAR decided by its arm takes an id from the sequence of the clocks blinded
     users list, in the active-arm world only (whether or not such a clock still exists)."""
-    from safety import services
     from safety.models import Clock
+    from safety.services import ae as services
 
     original = services._susar_became_fatal
 

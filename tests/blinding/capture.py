@@ -16,6 +16,7 @@ import datetime as dt
 import json
 import random
 import secrets
+import uuid
 from collections.abc import Callable, Iterator
 from types import SimpleNamespace
 from typing import Any
@@ -34,6 +35,7 @@ from ecrf.notifications.models import Notification
 from ecrf.randomization import allocation
 from ecrf.randomization.models import Assignment
 
+_uuid4 = uuid.uuid4
 # Headers that legitimately differ between any two requests (the wall clock and the session).
 IGNORED_HEADERS = frozenset({"date", "set-cookie"})
 
@@ -153,6 +155,18 @@ def capture(*, swap: bool, build: Callable[[Recorder], Any], walk: Callable[[Rec
 
         m.setattr(crypto, "secrets", SimpleNamespace(choice=random.Random(20260301).choice,
                                                      compare_digest=secrets.compare_digest))
+        # Seeded UUIDs (the notifications' public ids): uuid4 is called through the module and
+        # is the default of every UUID field that has it.
+        uuids = random.Random(20260302)
+
+        def uuid4() -> uuid.UUID:
+            return uuid.UUID(int=uuids.getrandbits(128), version=4)
+
+        m.setattr(uuid, "uuid4", uuid4)
+        for model in apps.get_models():
+            for f in model._meta.concrete_fields:
+                if f.default is _uuid4:
+                    m.setattr(f, "default", uuid4)
         m.setitem(celery_app.conf, "task_always_eager", True)
         m.setitem(celery_app.conf, "task_eager_propagates", True)
         if swap:

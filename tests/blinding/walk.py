@@ -63,19 +63,17 @@ def patterns() -> list[Pattern]:
 
 def objects(model: Any, attribute: str = "pk") -> list[Any]:
     """The objects of ``model`` to request: every one of a small table; of a participant's
-    objects, the first and the last of each participant (so every participant, both phenotypes
-    and both sites, is covered at a bounded cost); of a large table, the ten newest."""
+    objects, the first of each participant (so every participant, both phenotypes and both
+    sites, is covered at a bounded cost); of a large table, the four newest."""
     fields = {f.name for f in model._meta.get_fields()}
     rows = list(model.objects.order_by("pk").values_list(attribute, *(["participant_id"] if "participant" in fields else [])))
     if "participant" in fields:
         first: dict[Any, Any] = {}
-        last: dict[Any, Any] = {}
         for value, participant in rows:
             first.setdefault(participant, value)
-            last[participant] = value
-        return sorted(set(first.values()) | set(last.values()), key=[v for v, _ in rows].index)
+        return sorted(first.values(), key=[v for v, _ in rows].index)
     values = [r[0] for r in rows]
-    return values if len(values) <= 30 else values[-10:]
+    return values if len(values) <= 12 else values[-4:]
 
 
 def _pks(model: Any) -> list[dict[str, Any]]:
@@ -113,6 +111,8 @@ def _api(p: Pattern) -> list[dict[str, Any]] | None:
         return [{"participant": pk} for pk in _participants()]
     if basename == "adjudications" and args == {"pk", "review_id"}:
         return [{"pk": r.adjudication_id, "review_id": r.pk} for r in AdjudicationReview.objects.order_by("pk")]
+    if basename == "notification" and args == {"pk"}:  # addressed by the opaque public id
+        return [{"pk": v} for v in objects(Notification, "public_id")]
     model = _api_models().get(basename)
     kwarg = getattr(view, "lookup_url_kwarg", None) or getattr(view, "lookup_field", "pk")
     if model is None or args != {kwarg}:
@@ -125,7 +125,7 @@ def _forms() -> list[dict[str, Any]]:
 
 
 HTML: dict[str, Callable[[], list[dict[str, Any]]]] = {
-    "notifications:mark-read": lambda: _pks(Notification),
+    "notifications:mark-read": lambda: [{"pk": v} for v in objects(Notification, "public_id")],
     "crf:participant-detail": lambda: [{"pk": pk} for pk in _participants()],
     "crf:participant-history": lambda: [{"pk": pk} for pk in _participants()],
     "crf:form-new": lambda: [{"pk": pk, "slug": s.slug} for pk in _participants() for s in all_specs()],

@@ -164,7 +164,7 @@ def build_world(rec: Recorder) -> World:
              ferritin=2400, ferritin_unit="ng/mL", hla_dr=8000)
         form(author, "medications", p, f"medication {p.screening_number}", drug="Meropenem", indication="Pneumonia", dose="1",
              dose_unit="g", route="iv", is_antimicrobial=True, started_on=str(p.randomized_at.date()),
-             stopped_on=str(p.randomized_at.date() + dt.timedelta(days=7)))
+             stopped_on=str(p.randomized_at.date() + dt.timedelta(days=2)))
         form(author, "deviations", p, f"deviation {p.screening_number}", category="assessment",
              description="Day-2 blood sample taken outside the window.", occurred_on=str(sampled.date()), found_by="site",
              impact="minor", corrective_action="Staff reminded of the sampling schedule.")
