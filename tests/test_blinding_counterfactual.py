@@ -35,7 +35,7 @@ from tests.blinding.capture import Capture, Recorder, capture, differences
 from tests.blinding.world import BLINDED_ROLES, World, build_world
 
 # The worlds are built in the module's shared fixture, each in its own rolled-back transaction.
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.exhaustive]
 
 
 def walk_everything(rec: Recorder, world: World, only: Callable[[str], bool] = lambda name: True) -> None:
