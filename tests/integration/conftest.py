@@ -6,7 +6,9 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+import warnings
 
 import pytest
 from django.conf import settings
@@ -30,13 +32,35 @@ def celery_worker_process(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         env["DATABASE_URL"] = _database_url()
     env["CELERY_BROKER_URL"] = settings.CELERY_BROKER_URL
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "ecrf", "worker", "--pool=solo", "--without-gossip",
-         "--without-mingle", "--without-heartbeat", "--loglevel=WARNING", "-n", f"test-{os.getpid()}@%h"],
-        env=env, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )
+    # One worker start that dies is retried once, and what it printed is reported as a warning;
+    # a second death fails the tests that need the worker, with its output.
+    proc, log = _start_worker(env)
+    if proc is None:
+        warnings.warn(f"the Celery worker died while starting; starting it again. It printed:\n{log}", stacklevel=1)
+        proc, log = _start_worker(env)
+        if proc is None:
+            pytest.fail(f"the Celery worker did not start:\n{log}")
+    yield proc
+    _stop(proc, signal.SIGTERM)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        _stop(proc, signal.SIGKILL)
+    os.unlink(log)
+
+
+def _start_worker(env: dict[str, str]) -> tuple[subprocess.Popen | None, str]:
+    """A running worker and its log file's path, or None and what the worker printed."""
     from ecrf.celery import app
 
+    # The worker writes to a file, not a pipe: nobody reads a pipe while the tests run, and a
+    # full pipe would stall the worker; the file is what a failure to start reports.
+    with tempfile.NamedTemporaryFile(prefix="ecrf-test-worker-", suffix=".log", delete=False) as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "ecrf", "worker", "--pool=solo", "--without-gossip",
+             "--without-mingle", "--without-heartbeat", "--loglevel=WARNING", "-n", f"test-{os.getpid()}@%h"],
+            env=env, start_new_session=True, stdout=log, stderr=subprocess.STDOUT,
+        )
     deadline = time.monotonic() + 60
     ready = False
     while time.monotonic() < deadline:
@@ -53,16 +77,22 @@ def celery_worker_process(django_db_setup, django_db_blocker):
                 break
         except Exception:  # noqa: BLE001
             time.sleep(0.5)
-    if not ready:
-        output = proc.stdout.read().decode() if proc.poll() is not None and proc.stdout else ""
-        os.killpg(proc.pid, signal.SIGKILL)
-        pytest.fail(f"the Celery worker did not start:\n{output}")
-    yield proc
-    os.killpg(proc.pid, signal.SIGTERM)
+    if ready:
+        return proc, log.name
+    _stop(proc, signal.SIGKILL)
+    proc.wait()
+    with open(log.name, encoding="utf-8", errors="replace") as f:
+        output = f.read()
+    os.unlink(log.name)
+    return None, f"(exit code {proc.returncode})\n{output}"
+
+
+def _stop(proc: subprocess.Popen, sig: int) -> None:
+    """Signal the worker's process group; it may have exited (and been reaped) already."""
     try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
+        os.killpg(proc.pid, sig)
+    except ProcessLookupError:
+        pass
 
 
 def wait_for(predicate, timeout: float = 30.0, interval: float = 0.2):  # noqa: ANN001, ANN201
