@@ -7,7 +7,10 @@ accepts POST, PUT, PATCH or DELETE. Each must be classified below; a new service
 URL that is not fails ``test_every_write_service_is_classified`` /
 ``test_every_write_url_reaches_only_classified_services`` until someone decides whether it writes
 clinical data (then it must reach ``assert_writable``) or not (then the reason is written here).
-The behavioural tests then try the paths under a participant, site or study lock.
+A bulk job that must skip locked data rather than fail reaches the guard's bulk form instead
+(``SKIPS_LOCKED``); a consequence that runs only inside a guarded form write is proved to be
+reachable from nowhere else (``LISTENER_ONLY``). The behavioural tests then try the paths under a
+participant, site or study lock.
 """
 
 from __future__ import annotations
@@ -21,15 +24,47 @@ from typing import Any
 
 import pytest
 from django.apps import apps
+from django.contrib.contenttypes.models import ContentType
+from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 
 from ecrf.accounts.roles import Role
 from ecrf.core.errors import DomainError, ErrorCode
 from ecrf.crf import guard
 from ecrf.crf.listeners import listeners_for, written
-from ecrf.crf.models import LockScope, Participant
+from ecrf.crf.models import EntryStatus, LockScope, Participant
 from ecrf.crf.registry import get_spec
-from ecrf.crf.services import form_create, participant_create, participant_mark_randomized
+from ecrf.crf.services import form_create, form_retract, form_update, participant_create, participant_mark_randomized
+from ecrf.deviations.services import deviation_raise_system
+from ecrf.outcomes.models import Death
+from ecrf.outcomes.specs import DEATH
+from ecrf.pharmacy.models import Preparation
+from ecrf.pharmacy.selectors import worklist
+from ecrf.pharmacy.services import preparation_record, preparation_retract
+from ecrf.randomization.models import AllocationList, Assignment
+from ecrf.randomization.services import allocation_list_generate, allocation_list_import, participant_randomize
+from ecrf.screening.models import Consent
+from ecrf.screening.services import (
+    consent_record_patient_decision,
+    consent_withdraw,
+    screening_reassess,
+    screening_register,
+)
+from safety.models import (
+    Adjudication,
+    AdjudicationReview,
+    AdjudicationStatus,
+    AdverseEvent,
+    Clock,
+    PvClock,
+    SAEReport,
+)
+from safety.services import adjudication_review_submit, ae_death_recheck
+from safety.specs import AE_SPEC
+from tests.randomization.conftest import _no_broker, allocation  # noqa: F401  (fixtures)
+from tests.safety.conftest import SERIOUS, ae_data, make_ae, meddra  # noqa: F401  (fixtures)
+from tests.screening.factories import consent, eligible_participant, screen, screening_data
 from tests.testapp.specs import VITALS
 
 # Clinical writes: each must reach ecrf.crf.guard.assert_writable (directly or through another).
@@ -363,27 +398,16 @@ def test_participant_services_refuse_under_a_lock(coordinator, participant_a, si
 
 @pytest.fixture
 def randomized(users, site_a, allocation):  # noqa: F811
-    from ecrf.randomization.services import participant_randomize
-    from tests.screening.factories import eligible_participant
-
     participant = eligible_participant(users[Role.COORDINATOR], users[Role.LAB], site_a, "A-G1")
     participant_randomize(actor=users[Role.COORDINATOR], participant=participant)
     participant.refresh_from_db()
     return participant
 
 
-from tests.randomization.conftest import _no_broker, allocation  # noqa: E402,F401
-
-
 @pytest.mark.django_db
 def test_randomize_refuses_under_a_lock(users, site_a, allocation):  # noqa: F811
-    from ecrf.randomization.models import Assignment
-    from tests.screening.factories import eligible_participant
-
     participant = eligible_participant(users[Role.COORDINATOR], users[Role.LAB], site_a, "A-G2")
     _lock(participant, "participant")
-    from ecrf.randomization.services import participant_randomize
-
     _refused(lambda: participant_randomize(actor=users[Role.COORDINATOR], participant=participant))
     assert not Assignment.objects.filter(participant_id=participant.pk).exists()
 
@@ -391,10 +415,6 @@ def test_randomize_refuses_under_a_lock(users, site_a, allocation):  # noqa: F81
 @pytest.mark.django_db
 @pytest.mark.parametrize("level", ["participant", "site", "study"])
 def test_pharmacy_preparations_refuse_under_a_lock(api, users, randomized, level):
-    from ecrf.pharmacy.models import Preparation
-    from ecrf.pharmacy.selectors import worklist
-    from ecrf.pharmacy.services import preparation_record, preparation_retract
-
     pharmacist = users[Role.PHARMACIST]
     need = {r.route: r for r in worklist(pharmacist, [randomized])[0].requirements}["iv"]
     done = preparation_record(actor=pharmacist, participant=randomized, route="iv", product=need.product, lot="L0")
@@ -412,9 +432,6 @@ def test_pharmacy_preparations_refuse_under_a_lock(api, users, randomized, level
 
 @pytest.mark.django_db
 def test_allocation_lists_refuse_under_a_study_lock(users, participant_a):
-    from ecrf.randomization.models import AllocationList
-    from ecrf.randomization.services import allocation_list_generate, allocation_list_import
-
     _lock(participant_a, "study")
     statistician = users[Role.STATISTICIAN]
     _refused(lambda: allocation_list_generate(actor=statistician, seed="s", slots_per_stratum=4))
@@ -424,8 +441,6 @@ def test_allocation_lists_refuse_under_a_study_lock(users, participant_a):
 
 @pytest.mark.django_db
 def test_system_deviation_refuses_under_a_lock(participant_a):
-    from ecrf.deviations.services import deviation_raise_system
-
     _lock(participant_a, "participant")
     _refused(lambda: deviation_raise_system(participant=participant_a, rule_code="T1", category="other",
                                             description="test", occurred_on=dt.date(2026, 11, 20)))
@@ -433,17 +448,6 @@ def test_system_deviation_refuses_under_a_lock(participant_a):
 
 @pytest.mark.django_db
 def test_screening_and_consent_services_refuse_under_a_lock(users, site_a):
-    from django.utils import timezone
-
-    from ecrf.screening.models import Consent
-    from ecrf.screening.services import (
-        consent_record_patient_decision,
-        consent_withdraw,
-        screening_reassess,
-        screening_register,
-    )
-    from tests.screening.factories import consent, screen, screening_data
-
     coordinator = users[Role.COORDINATOR]
     form = screen(coordinator, site_a, "A-L1")
     participant = form.participant
@@ -464,13 +468,8 @@ def test_screening_and_consent_services_refuse_under_a_lock(users, site_a):
 
 # --- safety: clinical data refuses under a lock; its consequences never run -----------------------
 
-from tests.safety.conftest import SERIOUS, make_ae, meddra  # noqa: E402,F401
-
-
 def _safety_counts() -> dict[str, int]:
     """Rows and history rows of the AE and everything its write listener writes."""
-    from safety.models import Adjudication, AdjudicationReview, AdverseEvent, Clock, PvClock, SAEReport
-
     models = (AdverseEvent, SAEReport, Clock, PvClock, Adjudication, AdjudicationReview)
     return {**{m.__name__: m.objects.count() for m in models},
             **{f"{m.__name__} history": m.history.count() for m in models}}
@@ -479,11 +478,6 @@ def _safety_counts() -> dict[str, int]:
 @pytest.mark.django_db
 @pytest.mark.parametrize("level", ["participant", "site", "study"])
 def test_ae_form_writes_refuse_under_a_lock_so_their_listener_never_runs(api, users, participant_a, make_ae, level):  # noqa: F811
-    from ecrf.crf.services import form_retract, form_update
-    from safety.models import SAEReport
-    from safety.specs import AE_SPEC
-    from tests.safety.conftest import ae_data
-
     investigator = users[Role.INVESTIGATOR]
     ae = make_ae(**SERIOUS)  # before the lock: its SAE report, 24-hour clock and adjudication exist
     assert SAEReport.objects.filter(adverse_event=ae).exists()
@@ -504,7 +498,7 @@ def test_ae_form_writes_refuse_under_a_lock_so_their_listener_never_runs(api, us
     _refused(lambda: form_retract(actor=investigator, spec=AE_SPEC, form=ae, version=ae.version, reason="x"))
     assert _safety_counts() == before  # no AE change, so no report, clock or adjudication change
     # The lock alone held it back: after the audited unlock the same change follows through.
-    scope.released_at = dt.datetime.now(dt.UTC)
+    scope.released_at = timezone.now()
     scope._change_reason = "audited unlock for the test"
     scope.save()
     form_update(actor=investigator, spec=AE_SPEC, form=ae, version=ae.version, reason="worse", data={"grade": 4})
@@ -516,8 +510,6 @@ def test_ae_form_writes_refuse_under_a_lock_so_their_listener_never_runs(api, us
 def _stored_death(participant: Participant) -> None:
     """A submitted Death form stored without its listener: the AEs' check is then out of date, as
     it would be for a death recorded just before a lock (test setup only)."""
-    from ecrf.crf.models import EntryStatus
-    from ecrf.outcomes.models import Death
 
     death = Death(participant=participant, died_at=dt.datetime(2025, 6, 3, 14, tzinfo=dt.UTC), cause="shock",
                   status=EntryStatus.SUBMITTED)
@@ -532,9 +524,6 @@ FATAL = {"grade": 5, "outcome": "fatal", "serious": True, "serious_death": True,
 @pytest.mark.django_db
 @pytest.mark.parametrize("level", ["participant", "site", "study"])
 def test_the_death_recheck_refuses_to_change_a_locked_ae(make_participant, users, make_ae, level):  # noqa: F811
-    from safety.models import AdverseEvent
-    from safety.services import ae_death_recheck
-
     participant = make_participant(randomized_at=dt.datetime(2025, 5, 30, 8, tzinfo=dt.UTC), subject_id="A-DR1")
     ae = make_ae(participant=participant, **FATAL)
     assert "no death is recorded" in ae.death_check
@@ -543,20 +532,14 @@ def test_the_death_recheck_refuses_to_change_a_locked_ae(make_participant, users
     history = ae.history.count()
     _refused(lambda: ae_death_recheck(participant=participant, actor=users[Role.INVESTIGATOR]))
     assert AdverseEvent.objects.get(pk=ae.pk).death_check == ae.death_check and ae.history.count() == history
-    scope.released_at = dt.datetime.now(dt.UTC)
+    scope.released_at = timezone.now()
     scope._change_reason = "audited unlock for the test"
     scope.save()
     assert ae_death_recheck(participant=participant, actor=users[Role.INVESTIGATOR]) == 1
 
 
 @pytest.mark.django_db
-def test_a_death_form_that_would_change_a_frozen_ae_is_refused(make_participant, users, make_ae):  # noqa: F811
-    from django.contrib.contenttypes.models import ContentType
-
-    from ecrf.outcomes.models import Death
-    from ecrf.outcomes.specs import DEATH
-    from safety.models import AdverseEvent
-
+def test_a_death_form_that_would_change_a_frozen_ae_is_refused(api, make_participant, users, make_ae):  # noqa: F811
     participant = make_participant(randomized_at=dt.datetime(2025, 5, 30, 8, tzinfo=dt.UTC), subject_id="A-DR2")
     ae = make_ae(participant=participant, **FATAL)
     LockScope.objects.create(level="form", kind="freeze", form_type=ContentType.objects.get_for_model(AdverseEvent),
@@ -564,6 +547,10 @@ def test_a_death_form_that_would_change_a_frozen_ae_is_refused(make_participant,
     history = ae.history.count()
     _refused(lambda: form_create(actor=users[Role.INVESTIGATOR], spec=DEATH, participant=participant, submit=True,
                                  data={"died_at": dt.datetime(2025, 6, 3, 14, tzinfo=dt.UTC), "cause": "Shock"}))
+    response = api(users[Role.INVESTIGATOR]).post(
+        f"/api/v1/{DEATH.slug}/", {"participant": participant.pk, "died_at": "2025-06-03T14:00:00Z", "cause": "Shock",
+                                    "submit": True}, format="json")
+    assert response.status_code == 409 and response.json()["error"]["code"] == "locked", response.content
     assert not Death.objects.filter(participant=participant).exists()
     assert AdverseEvent.objects.get(pk=ae.pk).death_check == ae.death_check and ae.history.count() == history
 
@@ -575,11 +562,6 @@ REVIEW = {"serious": True, "related_iv": True, "related_sc": False, "expected": 
 @pytest.mark.django_db
 @pytest.mark.parametrize("level", ["participant", "site", "study"])
 def test_adjudication_reviews_refuse_under_a_lock(api, make_user, participant_a, make_ae, level):  # noqa: F811
-    from django.test import Client
-
-    from safety.models import Adjudication, AdjudicationStatus
-    from safety.services import adjudication_review_submit
-
     first, second = make_user(Role.SAFETY_OFFICER), make_user(Role.SAFETY_OFFICER)
     adj = Adjudication.objects.get(adverse_event=make_ae(**SERIOUS))
     adjudication_review_submit(actor=first, adjudication=adj, data=REVIEW)  # before the lock
