@@ -42,9 +42,9 @@ def locked_participant_ids(*, participant_ids: Iterable[int]) -> set[int]:
     (the nightly endpoint re-derivation): which of these participants a participant, site or
     study freeze or lock covers, in at most four queries whatever their number."""
     ids = list(participant_ids)
-    active = LockScope.objects.filter(released_at__isnull=True)
     if not ids:
         return set()
+    active = LockScope.objects.filter(released_at__isnull=True)
     if active.filter(level="study").exists():
         return set(ids)
     covered = set(active.filter(level="participant", participant_id__in=ids).values_list("participant_id", flat=True))
