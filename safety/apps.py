@@ -8,5 +8,6 @@ class SafetyConfig(AppConfig):
     verbose_name = _("Safety")
 
     def ready(self) -> None:
-        from safety import home, listeners, specs  # noqa: F401  (the AE form, its listeners, home tasks)
+        # deferred import: the app registry must be ready (the AE form, its listeners, home tasks)
+        from safety import home, listeners, specs  # noqa: F401
 

@@ -10,6 +10,7 @@ pharmacovigilance only (ARCHITECTURE.md "Roles": pharmacovigilance, for a SUSAR 
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -18,6 +19,7 @@ from ecrf.audit.history import audited_history
 from ecrf.crf.models import CRF, NoDeleteModel
 from ecrf.study.limits import between, trial_date
 from safety.clocks import ClockKind
+from safety.limits import ae_limit_errors
 
 # --- MedDRA dictionary ---------------------------------------------------------------------
 
@@ -207,13 +209,9 @@ class AdverseEvent(CRF):
 
     def clean(self) -> None:
         # Cross-field hard limits of one AE (safety/limits.py).
-        from safety.limits import ae_limit_errors
-
         super().clean()
         errors = ae_limit_errors(self)
         if errors:
-            from django.core.exceptions import ValidationError
-
             raise ValidationError(errors)
 
     @property

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q
@@ -33,3 +35,20 @@ def assert_writable(*, participant: Participant | None = None, site_id: int | No
                 "form": "This form"}[scope.level]
         state = "locked" if scope.kind == "lock" else "frozen"
         raise DomainError(ErrorCode.LOCKED, f"{what} is {state}; no change is possible until a data manager unlocks it with a reason.")
+
+
+def locked_participant_ids(*, participant_ids: Iterable[int]) -> set[int]:
+    """The bulk form of ``assert_writable`` for jobs that must skip, not fail, on locked data
+    (the nightly endpoint re-derivation): which of these participants a participant, site or
+    study freeze or lock covers, in at most four queries whatever their number."""
+    ids = list(participant_ids)
+    if not ids:
+        return set()
+    active = LockScope.objects.filter(released_at__isnull=True)
+    if active.filter(level="study").exists():
+        return set(ids)
+    covered = set(active.filter(level="participant", participant_id__in=ids).values_list("participant_id", flat=True))
+    sites = set(active.filter(level="site").values_list("site_id", flat=True))
+    if sites:
+        covered |= set(Participant.objects.filter(pk__in=ids, site_id__in=sites).values_list("pk", flat=True))
+    return covered

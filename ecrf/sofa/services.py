@@ -5,12 +5,18 @@ from (trial.md "Primary endpoint", "Secondary endpoints").
 Every randomized participant has an endpoint record from randomization on (derived in the
 randomization's transaction, ``ecrf.sofa.listeners``); each later input change re-derives it.
 Only submitted forms are data (``ecrf.sofa.endpoints``). Locks follow the one order of
-``ecrf.crf.services``: the participant row first, then the forms, then the endpoint row."""
+``ecrf.crf.services``: the participant row first, then the forms, then the endpoint row.
+
+Derived endpoints of frozen or locked data do not change (ARCHITECTURE.md invariant 5): a single
+derivation that would change a locked participant's endpoints is refused with the write guard's
+error; the bulk re-derivation (nightly job, bulk entry) leaves locked participants as they are
+and reports how many it held back, so one lock never fails the whole run."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -18,12 +24,14 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from ecrf.audit.models import append_many_to_chain
-from ecrf.crf.guard import assert_writable
+from ecrf.crf.guard import assert_writable, locked_participant_ids
 from ecrf.crf.models import Participant
+from ecrf.dosing.selectors import first_doses
+from ecrf.outcomes.selectors import death_days
 from ecrf.sofa import derivation
 from ecrf.sofa.endpoints import SofaEndpoints, SofaRecord, derive_sofa_endpoints, observed_sofa
 from ecrf.sofa.models import (
@@ -34,9 +42,12 @@ from ecrf.sofa.models import (
     SofaEndpoint,
 )
 from ecrf.study.protocol import Protocol
+from ecrf.study.services import current_protocol
 
 if TYPE_CHECKING:
     from ecrf.accounts.models import User
+
+logger = logging.getLogger(__name__)
 
 # --- daily SOFA: later days follow an earlier day ------------------------------------------------
 
@@ -100,6 +111,8 @@ def endpoints_deferred() -> Iterator[set[int]]:
 
 
 def _enqueue(participant_id: int) -> None:
+    # deferred import: ecrf.sofa.tasks imports this module (a task calls a service), so a
+    # module-level import of the tasks here would be a cycle services -> tasks -> services.
     from ecrf.sofa.tasks import derive_participant_endpoints
 
     derive_participant_endpoints.delay(participant_id)
@@ -140,9 +153,6 @@ def _gather_inputs(participant_ids: list[int]) -> dict[int, EndpointInputs]:
 
     Only submitted forms are data, one rule for the three inputs: ``observed_sofa`` drops draft
     SOFA days, and ``death_days`` and ``first_doses`` read submitted forms only."""
-    from ecrf.dosing.selectors import first_doses
-    from ecrf.outcomes.selectors import death_days
-
     records: dict[int, list[SofaRecord]] = defaultdict(list)
     form_of: dict[tuple[int, int], tuple[int, int]] = {}
     rows = (SofaDay.objects.filter(participant_id__in=participant_ids, status__in=COUNTED_STATUSES)
@@ -228,9 +238,12 @@ def endpoint_derive(*, participant_id: int, actor: User | None = None) -> SofaEn
     Idempotent: unchanged inputs write nothing; concurrent runs serialise on the participant's
     row (locked first, as every write path does). Participants not (yet) randomized have no
     endpoints (None); from randomization on every participant has a record, also before any
-    dose or SOFA form (mITT false "no_dose", not evaluable "no_day1_sofa")."""
-    from ecrf.study.services import current_protocol
+    dose or SOFA form (mITT false "no_dose", not evaluable "no_day1_sofa").
 
+    Frozen or locked data (invariant 5): when the result would change (new inputs or new
+    derivation rules) and a participant, site or study freeze or lock covers the participant,
+    the derivation is refused with ``ErrorCode.LOCKED`` and the stored record stays as it was
+    locked; an unchanged result is returned as it is, since it writes nothing."""
     participant = Participant.objects.select_for_update().filter(pk=participant_id).first()
     if participant is None or not participant.is_randomized:
         return None
@@ -240,6 +253,7 @@ def endpoint_derive(*, participant_id: int, actor: User | None = None) -> SofaEn
     existing = SofaEndpoint.objects.filter(participant_id=participant_id).first()
     if existing is not None and existing.inputs_digest == digest and existing.rules_version == ENDPOINT_RULES_VERSION:
         return existing
+    assert_writable(participant=participant)
     endpoint = existing or SofaEndpoint(participant_id=participant_id)
     reason = _describe_change(existing.inputs if existing else None, data)
     for name, value in fields.items():
@@ -259,10 +273,15 @@ def endpoint_derive(*, participant_id: int, actor: User | None = None) -> SofaEn
 
 @dataclass(frozen=True)
 class RederiveReport:
+    """What a bulk re-derivation did: ``participants`` = created + changed + unchanged +
+    skipped_locked. ``skipped_locked`` counts the locked participants whose result would have
+    changed (or been created) and was left as locked (invariant 5)."""
+
     participants: int
     created: int
     changed: int
     unchanged: int
+    skipped_locked: int = 0
 
 
 def endpoints_rederive(*, participant_ids: Iterable[int] | None = None, batch_size: int = 2000,
@@ -270,21 +289,27 @@ def endpoints_rederive(*, participant_ids: Iterable[int] | None = None, batch_si
     """Re-derive the endpoints of many participants (every randomized one by default: each gets
     a record, with the reasons of what it lacks), in batches with a fixed number of queries
     each; only changed results are written, each with a hash-chained history row (the same
-    audit as a single derivation). ``participant_ids`` that are not randomized are skipped."""
-    from ecrf.study.services import current_protocol
+    audit as a single derivation). ``participant_ids`` that are not randomized are skipped.
 
+    A participant under a freeze or lock (participant, site or study) is never written: its
+    result is computed, and if it differs from the stored one it is counted in
+    ``skipped_locked`` and logged, not written; the run goes on with the others."""
     protocol = current_protocol()
     qs = Participant.objects.filter(randomized_at__isnull=False)
     if participant_ids is not None:
         qs = qs.filter(pk__in=list(participant_ids))
     ids = list(qs.order_by("pk").values_list("pk", flat=True))
-    created = changed = 0
+    created = changed = skipped = 0
     for start in range(0, len(ids), batch_size):
         chunk = ids[start:start + batch_size]
-        c, u = _rederive_batch(chunk, protocol, reason)
+        c, u, s = _rederive_batch(chunk, protocol, reason)
         created += c
         changed += u
-    return RederiveReport(len(ids), created, changed, len(ids) - created - changed)
+        skipped += s
+    if skipped:
+        logger.warning("Endpoint re-derivation: %d locked participant(s) left as locked (their result would change)",
+                       skipped)
+    return RederiveReport(len(ids), created, changed, len(ids) - created - changed - skipped, skipped)
 
 
 _ENDPOINT_FIELDS = ("evaluable", "not_evaluable_reason", "primary_response", "responder", "secondary_response",
@@ -294,21 +319,28 @@ _ENDPOINT_FIELDS = ("evaluable", "not_evaluable_reason", "primary_response", "re
 
 
 @transaction.atomic
-def _rederive_batch(chunk: list[int], protocol: Protocol, reason: str | None) -> tuple[int, int]:
+def _rederive_batch(chunk: list[int], protocol: Protocol, reason: str | None) -> tuple[int, int, int]:
     # Lock order (ecrf.crf.services): the participants first, in pk order, then their endpoint
     # rows; the inputs are read under those locks, so no form write of these participants runs
     # between the read and the write of their results.
     list(Participant.objects.select_for_update().filter(pk__in=chunk).order_by("pk").values_list("pk", flat=True))
     existing = {e.participant_id: e for e in
                 SofaEndpoint.objects.select_for_update().filter(participant_id__in=chunk).order_by("participant_id")}
+    # Invariant 5: the write guard in its bulk form (the participant, site and study scopes of
+    # assert_writable), read after the participant rows are locked, as every write path does.
+    locked = locked_participant_ids(participant_ids=chunk)
     inputs = _gather_inputs(chunk)
     now = timezone.now()
     new_rows: list[SofaEndpoint] = []
     updated: list[SofaEndpoint] = []
+    skipped = 0
     for pid in chunk:
         fields, data, digest = _derive(inputs[pid], protocol)
         row = existing.get(pid)
         if row is not None and row.inputs_digest == digest and row.rules_version == ENDPOINT_RULES_VERSION:
+            continue
+        if pid in locked:
+            skipped += 1
             continue
         why = _fit_reason(reason) if reason else _describe_change(row.inputs if row else None, data)
         target = row or SofaEndpoint(participant_id=pid)
@@ -329,14 +361,12 @@ def _rederive_batch(chunk: list[int], protocol: Protocol, reason: str | None) ->
     if updated:
         _bulk_update(updated)
         _bulk_history(updated, history_type="~", when=now)
-    return len(new_rows), len(updated)
+    return len(new_rows), len(updated), skipped
 
 
 def _bulk_update(rows: list[SofaEndpoint]) -> None:
     """One parameterised UPDATE per row, sent with executemany (pipelined by psycopg): far
     cheaper than ``bulk_update``'s CASE expressions, which grow with rows x columns."""
-    from django.db import connection
-
     meta = SofaEndpoint._meta
     columns = [meta.get_field(name) for name in _ENDPOINT_FIELDS]
     quote = connection.ops.quote_name

@@ -13,6 +13,7 @@ from ecrf.accounts.roles import Role, require_role
 from ecrf.audit.models import EventKind
 from ecrf.audit.services import event_record
 from ecrf.core.errors import DomainError, ErrorCode, not_found
+from ecrf.crf.guard import assert_writable
 from ecrf.crf.models import EntryStatus
 from safety.errors import SafetyError
 from safety.meddra import coding_for
@@ -54,9 +55,15 @@ def adjudication_sync(ae: AdverseEvent, actor: User | None) -> None:
 @transaction.atomic
 def adjudication_review_submit(*, actor: User, adjudication: Adjudication, data: dict[str, Any]) -> AdjudicationReview:
     """One reviewer's independent classification. Two that agree make the final one; a
-    disagreement goes to a third reviewer (or the committee), whose review decides."""
+    disagreement goes to a third reviewer (or the committee), whose review decides.
+
+    The final classification is part of the clinical database and of the locked export
+    (safety.md "Adjudication"): under a participant, site or study freeze or lock the review is
+    refused (invariant 5) and nothing is stored."""
     require_role(actor, {Role.SAFETY_OFFICER}, "adjudicate")
-    adj = Adjudication.objects.select_for_update().get(pk=adjudication.pk)
+    adj = (Adjudication.objects.select_for_update(of=("self",)).select_related("adverse_event__participant")
+           .get(pk=adjudication.pk))
+    assert_writable(participant=adj.adverse_event.participant)
     if adj.status == AdjudicationStatus.FINAL:
         raise DomainError(SafetyError.ADJUDICATION_FINAL, "This adjudication is final.")
     reviews = list(adj.reviews.filter(round=adj.round))

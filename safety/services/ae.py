@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from django.utils import timezone
 
+from ecrf.crf.guard import assert_writable
 from ecrf.crf.models import EntryStatus, Participant
 from safety import derivation, rules
 from safety.clocks import ClockKind
@@ -24,7 +25,11 @@ BECAME_FATAL_KINDS = (ClockKind.SUSAR_FATAL, ClockKind.SUSAR_BECAME_FATAL)
 def adverse_event_changed(*, ae: AdverseEvent, actor: User | None) -> None:
     """What a saved AE sets in motion: its SAE report and 24-hour clock when it is (or becomes)
     serious, a follow-up report and clock on new information, the 7-day clock when a potential
-    SUSAR becomes fatal or life-threatening, and the reopening of its adjudication."""
+    SUSAR becomes fatal or life-threatening, and the reopening of its adjudication.
+
+    Called only by the AE's write listener (``safety.listeners``), inside the form services'
+    transaction and after their write guard: under a freeze or lock the AE write is refused
+    before this runs, so nothing here changes locked data."""
     ae = AdverseEvent.objects.select_related("participant__site").get(pk=ae.pk)
     if ae.status == EntryStatus.RETRACTED:
         clocks_close(ae.clocks.select_for_update().order_by("pk"), actor, "Adverse event retracted")
@@ -89,7 +94,11 @@ def ae_death_recheck(*, participant: Participant, actor: User | None) -> int:
     """Re-derive the soft check against the Death form of the participant's AEs (called when
     their Death form is saved, inside its transaction). Audited as a history entry of each AE
     whose check changed, without a new version (so no follow-up report or adjudication
-    reopening: the AE itself did not change). Returns how many changed."""
+    reopening: the AE itself did not change). Returns how many changed.
+
+    Each AE whose check changes passes the write guard (invariant 5), also for a freeze or lock
+    of that one AE form: the Death form's write is then refused rather than leave a frozen AE
+    silently changed or its check stale."""
     died = derivation.death_date(participant)
     changed = 0
     for ae in (AdverseEvent.objects.select_for_update().filter(participant_id=participant.pk)
@@ -97,6 +106,7 @@ def ae_death_recheck(*, participant: Participant, actor: User | None) -> int:
         check = rules.death_check(status=ae.status, grade=ae.grade, outcome=ae.outcome,
                                   onset_date=ae.onset_date, died=died)
         if check != ae.death_check:
+            assert_writable(participant=participant, form=ae)
             ae.death_check = check
             save_audited(ae, actor, "Check against the Death form re-derived")
             changed += 1

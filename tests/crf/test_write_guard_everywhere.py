@@ -7,7 +7,10 @@ accepts POST, PUT, PATCH or DELETE. Each must be classified below; a new service
 URL that is not fails ``test_every_write_service_is_classified`` /
 ``test_every_write_url_reaches_only_classified_services`` until someone decides whether it writes
 clinical data (then it must reach ``assert_writable``) or not (then the reason is written here).
-The behavioural tests then try the paths under a participant, site or study lock.
+A bulk job that must skip locked data rather than fail reaches the guard's bulk form instead
+(``SKIPS_LOCKED``); a consequence that runs only inside a guarded form write is proved to be
+reachable from nowhere else (``LISTENER_ONLY``). The behavioural tests then try the paths under a
+participant, site or study lock.
 """
 
 from __future__ import annotations
@@ -21,13 +24,47 @@ from typing import Any
 
 import pytest
 from django.apps import apps
+from django.contrib.contenttypes.models import ContentType
+from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 
 from ecrf.accounts.roles import Role
 from ecrf.core.errors import DomainError, ErrorCode
 from ecrf.crf import guard
-from ecrf.crf.models import LockScope, Participant
-from ecrf.crf.services import form_create, participant_create, participant_mark_randomized
+from ecrf.crf.listeners import listeners_for, written
+from ecrf.crf.models import EntryStatus, LockScope, Participant
+from ecrf.crf.registry import get_spec
+from ecrf.crf.services import form_create, form_retract, form_update, participant_create, participant_mark_randomized
+from ecrf.deviations.services import deviation_raise_system
+from ecrf.outcomes.models import Death
+from ecrf.outcomes.specs import DEATH
+from ecrf.pharmacy.models import Preparation
+from ecrf.pharmacy.selectors import worklist
+from ecrf.pharmacy.services import preparation_record, preparation_retract
+from ecrf.randomization.models import AllocationList, Assignment
+from ecrf.randomization.services import allocation_list_generate, allocation_list_import, participant_randomize
+from ecrf.screening.models import Consent
+from ecrf.screening.services import (
+    consent_record_patient_decision,
+    consent_withdraw,
+    screening_reassess,
+    screening_register,
+)
+from safety.models import (
+    Adjudication,
+    AdjudicationReview,
+    AdjudicationStatus,
+    AdverseEvent,
+    Clock,
+    PvClock,
+    SAEReport,
+)
+from safety.services import adjudication_review_submit, ae_death_recheck
+from safety.specs import AE_SPEC
+from tests.randomization.conftest import _no_broker, allocation  # noqa: F401  (fixtures)
+from tests.safety.conftest import SERIOUS, ae_data, make_ae, meddra  # noqa: F401  (fixtures)
+from tests.screening.factories import consent, eligible_participant, screen, screening_data
 from tests.testapp.specs import VITALS
 
 # Clinical writes: each must reach ecrf.crf.guard.assert_writable (directly or through another).
@@ -43,7 +80,30 @@ GUARDED = {
     "ecrf.pharmacy.services.preparation_record", "ecrf.pharmacy.services.preparation_retract",
     "ecrf.deviations.services.deviation_raise_system", "ecrf.dosing.services.missed_dose_raise",
     "ecrf.sofa.services.sofa_days_rescore_after",
+    # A derived endpoint of locked data does not change: refused when the result would change.
+    "ecrf.sofa.services.endpoint_derive",
     "safety.services.sae_report_submit", "safety.services.followup_request",
+    # The AEs' check against the Death form: each AE it would change passes the guard (also a
+    # freeze of that one AE form), so a Death form write cannot change a locked AE.
+    "safety.services.ae_death_recheck",
+    # The final classification is part of the clinical database and of the locked export.
+    "safety.services.adjudication_review_submit",
+}
+
+# Bulk jobs that skip locked participants instead of failing the whole run: each must reach the
+# bulk form of the guard (ecrf.crf.guard.locked_participant_ids); behaviour in
+# tests/sofa/test_endpoint_locks.py (skipped, counted, nothing written, history unchanged).
+SKIPS_LOCKED = {
+    "ecrf.sofa.services.endpoints_rederive":
+        "nightly and bulk re-derivation: locked participants keep their endpoints; the report counts them",
+}
+
+# Consequences of a write, called only by a write listener inside an already-guarded write (the
+# generic form services call assert_writable before they save and call the listeners). Each is
+# checked below: registered for the key, reached by no write URL and by no unguarded service,
+# and the outer form write is refused under every lock so that the consequence never runs.
+LISTENER_ONLY = {
+    "safety.services.adverse_event_changed": "safety.adverse_event",
 }
 
 # Not clinical data writes, or deliberately allowed under a lock; each with the reason.
@@ -79,21 +139,25 @@ NOT_GUARDED = {
     "ecrf.sofa.services.endpoints_schedule": "enqueues a derivation; writes nothing clinical",
     "safety.services.clocks_evaluate": "reporting-clock notifications; regulatory clocks keep running after a lock",
     "safety.services.review_access_denied": "records an access-denied event",
-}
-
-# Clinical writes found without the guard in files outside this module's owners' reach; each is
-# asserted to be still unguarded so that the entry must be moved to GUARDED once it is fixed.
-KNOWN_GAPS = {
-    "ecrf.sofa.services.endpoint_derive": "re-derives endpoints of a locked participant",
-    "ecrf.sofa.services.endpoints_rederive": "bulk re-derivation of endpoints, also of locked participants",
-    "safety.services.adverse_event_changed": "starts SAE clocks and reports after an AE write",
-    "safety.services.ae_death_recheck": "re-checks AEs after a death is recorded",
-    "safety.services.assessment_record": "expectedness assessment of an AE",
-    "safety.services.clock_start": "starts a reporting clock",
-    "safety.services.pv_clock_start": "starts a pharmacovigilance reporting clock",
-    "safety.services.susar_report_submit": "records a SUSAR submission",
-    "safety.services.susar_unblind_and_decide": "SUSAR decision (its unblinding is allowed; the decision?)",
-    "safety.services.adjudication_review_submit": "an adjudicator's review",
+    "safety.services.adverse_event_changed":
+        "the AE form's write listener (LISTENER_ONLY): runs only inside the guarded AE form write",
+    # Expedited reporting does not stop at database lock (CTR Art. 41-42, ICH E2A): the sponsor's
+    # assessment, the single-case decision, the authority report and their clocks are
+    # pharmacovigilance records, not eCRF data; none of them changes an AE or any form.
+    # tests/safety/test_reporting_under_lock.py runs each under a study lock.
+    "safety.services.assessment_record":
+        "the sponsor's blinded expectedness assessment (safety.md step 2) that starts a SUSAR's 7/15-day "
+        "clock: a serious event reported before the lock must still be assessed and reported (CTR Art. 42)",
+    "safety.services.susar_unblind_and_decide":
+        "pharmacovigilance's single-case unblinding and SUSAR decision: expedited reporting goes on after "
+        "a lock (CTR Art. 42); writes the case outcome and pharmacovigilance's clocks, never the AE",
+    "safety.services.susar_report_submit":
+        "records the SUSAR report sent to the authority and meets its clock: a legal deadline, not eCRF data",
+    "safety.services.clock_start":
+        "starts a reporting clock (SAE 24 h, SUSAR 7/15 days): regulatory deadlines run after a lock; called "
+        "inside the guarded AE write and follow-up request, and by the expedited decision",
+    "safety.services.pv_clock_start":
+        "starts a decided SUSAR's clock in pharmacovigilance's table: the authority deadline runs after a lock",
 }
 
 
@@ -182,10 +246,14 @@ def _guarded(func: Callable) -> bool:
 
 def test_every_write_service_is_classified():
     services = write_services()
-    unclassified = sorted(set(services) - GUARDED - set(NOT_GUARDED) - set(KNOWN_GAPS))
+    classified = [GUARDED, set(SKIPS_LOCKED), set(NOT_GUARDED)]
+    unclassified = sorted(set(services).difference(*classified))
     assert not unclassified, f"New write services: decide whether they write clinical data: {unclassified}"
-    stale = sorted((GUARDED | set(NOT_GUARDED) | set(KNOWN_GAPS)) - set(services))
+    stale = sorted(set().union(*classified) - set(services))
     assert not stale, f"Classified but no longer services: {stale}"
+    twice = sorted((GUARDED & set(NOT_GUARDED)) | (GUARDED & set(SKIPS_LOCKED)) | (set(SKIPS_LOCKED) & set(NOT_GUARDED)))
+    assert not twice, f"Classified twice: {twice}"
+    assert set(LISTENER_ONLY) <= set(NOT_GUARDED)
 
 
 @pytest.mark.parametrize("dotted", sorted(GUARDED))
@@ -193,10 +261,28 @@ def test_every_clinical_write_service_reaches_the_guard(dotted):
     assert _guarded(write_services()[dotted]), f"{dotted} writes clinical data but never calls assert_writable"
 
 
-@pytest.mark.parametrize("dotted", sorted(KNOWN_GAPS))
-def test_known_gaps_are_still_gaps(dotted):
-    # When this fails, the gap was fixed: move the entry from KNOWN_GAPS to GUARDED.
-    assert not _guarded(write_services()[dotted])
+@pytest.mark.parametrize("dotted", sorted(SKIPS_LOCKED))
+def test_every_bulk_job_that_skips_locked_data_reaches_the_bulk_guard(dotted):
+    assert inspect.unwrap(guard.locked_participant_ids) in reached(write_services()[dotted]), (
+        f"{dotted} writes clinical data in bulk but never asks which participants are locked")
+
+
+@pytest.mark.parametrize("dotted", sorted(LISTENER_ONLY))
+def test_listener_only_consequences_run_only_inside_the_guarded_form_write(dotted):
+    target = inspect.unwrap(write_services()[dotted])
+    key = LISTENER_ONLY[dotted]
+    assert any(target in reached(fn) for fn in listeners_for(key)), f"{dotted} is not a consequence of {key} writes"
+    callers = sorted(name for name, func in write_services().items()
+                     if name != dotted and name not in GUARDED and target in reached(func))
+    assert not callers, f"{dotted} is also called by unguarded services: {callers}"
+    urls = sorted(name for name, handlers in write_urls().items()
+                  if any(target in reached(func, owner=owner) for func, owner in handlers))
+    assert not urls, f"{dotted} is reached by write URLs other than through the form services: {urls}"
+    # Listeners run only from ecrf.crf.listeners.written, and every service that calls it is
+    # guarded (behaviour: test_ae_form_writes_refuse_under_a_lock_so_their_listener_never_runs).
+    assert get_spec(key).key == key
+    dispatchers = {name for name, func in write_services().items() if inspect.unwrap(written) in reached(func)}
+    assert {"ecrf.crf.services.form_create", "ecrf.crf.services.form_update"} <= dispatchers <= GUARDED
 
 
 # --- URLs -------------------------------------------------------------------------------------
@@ -312,27 +398,16 @@ def test_participant_services_refuse_under_a_lock(coordinator, participant_a, si
 
 @pytest.fixture
 def randomized(users, site_a, allocation):  # noqa: F811
-    from ecrf.randomization.services import participant_randomize
-    from tests.screening.factories import eligible_participant
-
     participant = eligible_participant(users[Role.COORDINATOR], users[Role.LAB], site_a, "A-G1")
     participant_randomize(actor=users[Role.COORDINATOR], participant=participant)
     participant.refresh_from_db()
     return participant
 
 
-from tests.randomization.conftest import _no_broker, allocation  # noqa: E402,F401
-
-
 @pytest.mark.django_db
 def test_randomize_refuses_under_a_lock(users, site_a, allocation):  # noqa: F811
-    from ecrf.randomization.models import Assignment
-    from tests.screening.factories import eligible_participant
-
     participant = eligible_participant(users[Role.COORDINATOR], users[Role.LAB], site_a, "A-G2")
     _lock(participant, "participant")
-    from ecrf.randomization.services import participant_randomize
-
     _refused(lambda: participant_randomize(actor=users[Role.COORDINATOR], participant=participant))
     assert not Assignment.objects.filter(participant_id=participant.pk).exists()
 
@@ -340,10 +415,6 @@ def test_randomize_refuses_under_a_lock(users, site_a, allocation):  # noqa: F81
 @pytest.mark.django_db
 @pytest.mark.parametrize("level", ["participant", "site", "study"])
 def test_pharmacy_preparations_refuse_under_a_lock(api, users, randomized, level):
-    from ecrf.pharmacy.models import Preparation
-    from ecrf.pharmacy.selectors import worklist
-    from ecrf.pharmacy.services import preparation_record, preparation_retract
-
     pharmacist = users[Role.PHARMACIST]
     need = {r.route: r for r in worklist(pharmacist, [randomized])[0].requirements}["iv"]
     done = preparation_record(actor=pharmacist, participant=randomized, route="iv", product=need.product, lot="L0")
@@ -361,9 +432,6 @@ def test_pharmacy_preparations_refuse_under_a_lock(api, users, randomized, level
 
 @pytest.mark.django_db
 def test_allocation_lists_refuse_under_a_study_lock(users, participant_a):
-    from ecrf.randomization.models import AllocationList
-    from ecrf.randomization.services import allocation_list_generate, allocation_list_import
-
     _lock(participant_a, "study")
     statistician = users[Role.STATISTICIAN]
     _refused(lambda: allocation_list_generate(actor=statistician, seed="s", slots_per_stratum=4))
@@ -373,8 +441,6 @@ def test_allocation_lists_refuse_under_a_study_lock(users, participant_a):
 
 @pytest.mark.django_db
 def test_system_deviation_refuses_under_a_lock(participant_a):
-    from ecrf.deviations.services import deviation_raise_system
-
     _lock(participant_a, "participant")
     _refused(lambda: deviation_raise_system(participant=participant_a, rule_code="T1", category="other",
                                             description="test", occurred_on=dt.date(2026, 11, 20)))
@@ -382,17 +448,6 @@ def test_system_deviation_refuses_under_a_lock(participant_a):
 
 @pytest.mark.django_db
 def test_screening_and_consent_services_refuse_under_a_lock(users, site_a):
-    from django.utils import timezone
-
-    from ecrf.screening.models import Consent
-    from ecrf.screening.services import (
-        consent_record_patient_decision,
-        consent_withdraw,
-        screening_reassess,
-        screening_register,
-    )
-    from tests.screening.factories import consent, screen, screening_data
-
     coordinator = users[Role.COORDINATOR]
     form = screen(coordinator, site_a, "A-L1")
     participant = form.participant
@@ -409,3 +464,117 @@ def test_screening_and_consent_services_refuse_under_a_lock(users, site_a):
     _refused(lambda: screening_register(actor=coordinator, site=site_a, screening_number="A-L2",
                                         data=screening_data(), submit=True))
     assert not Participant.objects.filter(screening_number="A-L2").exists()
+
+
+# --- safety: clinical data refuses under a lock; its consequences never run -----------------------
+
+def _safety_counts() -> dict[str, int]:
+    """Rows and history rows of the AE and everything its write listener writes."""
+    models = (AdverseEvent, SAEReport, Clock, PvClock, Adjudication, AdjudicationReview)
+    return {**{m.__name__: m.objects.count() for m in models},
+            **{f"{m.__name__} history": m.history.count() for m in models}}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("level", ["participant", "site", "study"])
+def test_ae_form_writes_refuse_under_a_lock_so_their_listener_never_runs(api, users, participant_a, make_ae, level):  # noqa: F811
+    investigator = users[Role.INVESTIGATOR]
+    ae = make_ae(**SERIOUS)  # before the lock: its SAE report, 24-hour clock and adjudication exist
+    assert SAEReport.objects.filter(adverse_event=ae).exists()
+    scope = _lock(participant_a, level)
+    before = _safety_counts()
+    client = api(investigator)
+    base = f"/api/v1/{AE_SPEC.slug}/"
+    payload = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in ae_data(**SERIOUS).items()}
+    attempts = [
+        client.post(base, {"participant": participant_a.pk, **payload, "submit": True}, format="json"),
+        client.patch(f"{base}{ae.pk}/", {"grade": 4, "expected_version": ae.version, "reason": "worse"}, format="json"),
+        client.post(f"{base}{ae.pk}/retract/", {"expected_version": ae.version, "reason": "x"}, format="json"),
+    ]
+    assert [r.status_code for r in attempts] == [409] * 3, [r.content for r in attempts]
+    assert all(r.json()["error"]["code"] == "locked" for r in attempts)
+    _refused(lambda: form_update(actor=investigator, spec=AE_SPEC, form=ae, version=ae.version, reason="worse",
+                                 data={"grade": 4}))
+    _refused(lambda: form_retract(actor=investigator, spec=AE_SPEC, form=ae, version=ae.version, reason="x"))
+    assert _safety_counts() == before  # no AE change, so no report, clock or adjudication change
+    # The lock alone held it back: after the audited unlock the same change follows through.
+    scope.released_at = timezone.now()
+    scope._change_reason = "audited unlock for the test"
+    scope.save()
+    form_update(actor=investigator, spec=AE_SPEC, form=ae, version=ae.version, reason="worse", data={"grade": 4})
+    after = _safety_counts()
+    assert after["AdverseEvent history"] > before["AdverseEvent history"]
+    assert after["SAEReport history"] > before["SAEReport history"]
+
+
+def _stored_death(participant: Participant) -> None:
+    """A submitted Death form stored without its listener: the AEs' check is then out of date, as
+    it would be for a death recorded just before a lock (test setup only)."""
+
+    death = Death(participant=participant, died_at=dt.datetime(2025, 6, 3, 14, tzinfo=dt.UTC), cause="shock",
+                  status=EntryStatus.SUBMITTED)
+    death._change_reason = "test setup"
+    death.save()
+
+
+FATAL = {"grade": 5, "outcome": "fatal", "serious": True, "serious_death": True, "verbatim_term": "Fatal GI bleeding",
+         "llt_code": 94000004, "end_date": dt.date(2025, 6, 3)}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("level", ["participant", "site", "study"])
+def test_the_death_recheck_refuses_to_change_a_locked_ae(make_participant, users, make_ae, level):  # noqa: F811
+    participant = make_participant(randomized_at=dt.datetime(2025, 5, 30, 8, tzinfo=dt.UTC), subject_id="A-DR1")
+    ae = make_ae(participant=participant, **FATAL)
+    assert "no death is recorded" in ae.death_check
+    _stored_death(participant)
+    scope = _lock(participant, level)
+    history = ae.history.count()
+    _refused(lambda: ae_death_recheck(participant=participant, actor=users[Role.INVESTIGATOR]))
+    assert AdverseEvent.objects.get(pk=ae.pk).death_check == ae.death_check and ae.history.count() == history
+    scope.released_at = timezone.now()
+    scope._change_reason = "audited unlock for the test"
+    scope.save()
+    assert ae_death_recheck(participant=participant, actor=users[Role.INVESTIGATOR]) == 1
+
+
+@pytest.mark.django_db
+def test_a_death_form_that_would_change_a_frozen_ae_is_refused(api, make_participant, users, make_ae):  # noqa: F811
+    participant = make_participant(randomized_at=dt.datetime(2025, 5, 30, 8, tzinfo=dt.UTC), subject_id="A-DR2")
+    ae = make_ae(participant=participant, **FATAL)
+    LockScope.objects.create(level="form", kind="freeze", form_type=ContentType.objects.get_for_model(AdverseEvent),
+                             form_id=ae.pk, reason="AE frozen after verification")
+    history = ae.history.count()
+    _refused(lambda: form_create(actor=users[Role.INVESTIGATOR], spec=DEATH, participant=participant, submit=True,
+                                 data={"died_at": dt.datetime(2025, 6, 3, 14, tzinfo=dt.UTC), "cause": "Shock"}))
+    response = api(users[Role.INVESTIGATOR]).post(
+        f"/api/v1/{DEATH.slug}/", {"participant": participant.pk, "died_at": "2025-06-03T14:00:00Z", "cause": "Shock",
+                                    "submit": True}, format="json")
+    assert response.status_code == 409 and response.json()["error"]["code"] == "locked", response.content
+    assert not Death.objects.filter(participant=participant).exists()
+    assert AdverseEvent.objects.get(pk=ae.pk).death_check == ae.death_check and ae.history.count() == history
+
+
+REVIEW = {"serious": True, "related_iv": True, "related_sc": False, "expected": False, "llt_code": 94000004,
+          "special_interest": "bleeding"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("level", ["participant", "site", "study"])
+def test_adjudication_reviews_refuse_under_a_lock(api, make_user, participant_a, make_ae, level):  # noqa: F811
+    first, second = make_user(Role.SAFETY_OFFICER), make_user(Role.SAFETY_OFFICER)
+    adj = Adjudication.objects.get(adverse_event=make_ae(**SERIOUS))
+    adjudication_review_submit(actor=first, adjudication=adj, data=REVIEW)  # before the lock
+    _lock(participant_a, level)
+    before = _safety_counts()
+    _refused(lambda: adjudication_review_submit(actor=second, adjudication=adj, data=REVIEW))
+    response = api(second).post(f"/api/v1/adjudications/{adj.pk}/review/", REVIEW, format="json")
+    assert response.status_code == 409 and response.json()["error"]["code"] == "locked", response.content
+    page = Client()
+    page.force_login(second)
+    form = {k: ("yes" if v is True else "no" if v is False else v) for k, v in REVIEW.items()}
+    response = page.post(f"/safety/adjudication/{adj.pk}/", form)
+    assert response.status_code == 200 and "is locked" in response.content.decode()
+    assert _safety_counts() == before
+    adj.refresh_from_db()
+    assert adj.status == AdjudicationStatus.OPEN and adj.final is None

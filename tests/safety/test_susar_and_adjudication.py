@@ -26,6 +26,7 @@ from safety.models import (
     PvSubmission,
     Submission,
 )
+from safety.selectors import adjudication_queue
 from safety.services import adjudication_review_submit, assessment_record, susar_report_submit, susar_unblind_and_decide
 from safety.specs import AE_SPEC
 from tests.conftest import PASSWORD
@@ -278,7 +279,7 @@ def test_a_change_to_the_source_ae_reopens_adjudication_and_clears_the_final_cla
     assert "reopened" in record.history_change_reason and record.history_user == users[Role.INVESTIGATOR]
     assert record.prev_record.final is not None  # the cleared classification stays in the audit trail
     # The earlier reviewers may review again in the new round.
-    assert adj in __import__("safety.selectors", fromlist=["x"]).adjudication_queue(reviewers[0])
+    assert adj in adjudication_queue(reviewers[0])
 
 
 def test_pharmacovigilance_tracks_and_meets_a_susar_clock_on_its_own_pages(make_ae, users, randomize):
