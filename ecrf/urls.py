@@ -12,8 +12,10 @@ from django.apps import apps
 from django.contrib import admin
 from django.urls import include, path
 from csp.decorators import csp_update
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
+
+from ecrf.core.schema import SchemaView
 
 
 class Router(DefaultRouter):
@@ -46,7 +48,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("ecrf.accounts.urls")),
     path("api/v1/", include(router.urls)),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/schema/", SchemaView.as_view(), name="schema"),
     # Swagger UI with its start-up script served as a file (the split view), so no inline script
     # runs; the page's own inline <style> block and Swagger UI's data: icons are allowed here only.
     path("api/docs/", csp_update({"style-src": ["'unsafe-inline'"], "img-src": ["data:"]})(

@@ -174,7 +174,11 @@ PARTS = 4
 
 @pytest.mark.exhaustive
 @pytest.mark.parametrize("part", range(PARTS))
-def test_permission_matrix(fx, make_user, site_a, part):
+def test_permission_matrix(fx, make_user, site_a, part, settings):
+    # Sessions in signed cookies: the idle timeout saves the session on every request, which in
+    # the database is most of a request's queries; authorization does not depend on where a
+    # session is kept (the session tests use the database engine of the settings).
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
     rules, _ = load_entries()
     urls = url_methods()
     users = {role: make_user(role, sites=[site_a] if role in SITE_SCOPED else []) for role in ROLES}

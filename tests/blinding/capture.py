@@ -27,7 +27,7 @@ from django.core import mail
 from django.core.management.color import no_style
 from django.db import connection, transaction
 from django.forms.models import model_to_dict
-from django.test import TestCase
+from django.test import TestCase, override_settings
 from rest_framework.test import APIClient
 
 from ecrf.celery import app as celery_app
@@ -147,8 +147,9 @@ def capture(*, swap: bool, build: Callable[[Recorder], Any], walk: Callable[[Rec
     ``plant`` (the test of the test) wraps the build and walk with a deliberate leak."""
     from _pytest.monkeypatch import MonkeyPatch
 
-    with transaction.atomic(), MonkeyPatch.context() as m, time_machine.travel(dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
-                                                                                tick=False) as traveller:
+    start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    with (contextlib.ExitStack() as stack, transaction.atomic(), MonkeyPatch.context() as m,
+          time_machine.travel(start, tick=False) as traveller):
         _reset_sequences()
         # Seeded randomness where Django draws it (salts, session keys, CSRF tokens).
         from django.utils import crypto
@@ -167,6 +168,10 @@ def capture(*, swap: bool, build: Callable[[Recorder], Any], walk: Callable[[Rec
             for f in model._meta.concrete_fields:
                 if f.default is _uuid4:
                     m.setattr(f, "default", uuid4)
+        # Sessions in signed cookies rather than in the database: a session row written on every
+        # request (the idle timeout saves it each time) is most of a request's queries, and
+        # nothing a user observes of it is compared (Set-Cookie is not).
+        stack.enter_context(override_settings(SESSION_ENGINE="django.contrib.sessions.backends.signed_cookies"))
         m.setitem(celery_app.conf, "task_always_eager", True)
         m.setitem(celery_app.conf, "task_eager_propagates", True)
         if swap:
