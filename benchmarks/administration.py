@@ -1,6 +1,6 @@
 """Benchmark: saving an administration (target: median under 50 ms on PostgreSQL).
 
-Usage: SECRET_KEY=x ALLOWED_HOSTS=testserver DATABASE_URL=postgresql://user:pass@host:port/db python benchmarks/administration.py [--n 200]
+Usage: SECRET_KEY=x AUDIT_HMAC_KEY=benchmark-only-audit-key-0123456789abcdef ALLOWED_HOSTS=testserver DATABASE_URL=postgresql://user:pass@host:port/db python benchmarks/administration.py [--n 200]
 Migrates the database, creates a site, a coordinator and randomized participants (unique names per
 run), then times ``form_create`` of submitted IV administrations through the service (the same
 path the API and pages use: role and site check, write guard, validation against the schedule,

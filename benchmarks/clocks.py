@@ -4,11 +4,15 @@ both thresholds at the evaluated instant (the worst case: every clock notifies),
 ``clocks_evaluate`` and prints the median of 3 runs and the query count.
 
     DATABASE_URL=postgresql://user:pass@host:port/db python benchmarks/clocks.py [N]
+
+BENCH_VERBOSE=1 prints each query with its time; BENCH_PROFILE=file.prof writes a cProfile of
+the timed runs only (read it with ``python -m pstats file.prof``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import cProfile
 import os
 import statistics
 import sys
@@ -66,6 +70,7 @@ def main(n: int = 10_000, runs: int = 3) -> None:
                   due_soon_at=aware + dt.timedelta(hours=18)) for ae in aes])
         now = aware + dt.timedelta(days=2)
         times, queries, notes = [], [], []
+        profile = cProfile.Profile() if os.environ.get("BENCH_PROFILE") else None
         history = Clock.history.model.objects
         for _ in range(runs):
             # Benchmark set-up only (a throw-away database): every clock back to "not notified".
@@ -73,15 +78,21 @@ def main(n: int = 10_000, runs: int = 3) -> None:
             Clock.objects.update(due_soon_notified_at=None, overdue_notified_at=None, escalation="")
             history_before = history.count()
             with CaptureQueriesContext(connection) as ctx:
+                if profile:
+                    profile.enable()
                 start = time.perf_counter()
                 result = clocks_evaluate(now=now)
                 times.append(time.perf_counter() - start)
+                if profile:
+                    profile.disable()
             if os.environ.get("BENCH_VERBOSE"):
                 for q in ctx.captured_queries:
                     print(f"  {q['time']} s  {q['sql'][:90]}")
             queries.append(len(ctx.captured_queries))
             notes.append(result["notifications"])
             assert history.count() - history_before == n, "every notified clock gets one history row"
+        if profile:
+            profile.dump_stats(os.environ["BENCH_PROFILE"])
         quiet_start = time.perf_counter()
         with CaptureQueriesContext(connection) as quiet:
             clocks_evaluate(now=now)  # nothing new: the steady state every two minutes
