@@ -11,8 +11,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
+import zoneinfo
+
 from django.db import transaction
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from ecrf.accounts.roles import SITE_SCOPED_ROLES, Role, require_role, user_roles
 from ecrf.accounts.selectors import member_site_ids
@@ -20,6 +23,7 @@ from ecrf.screening.errors import ScreeningError
 from ecrf.core.errors import DomainError, ErrorCode, invalid
 from ecrf.crf.guard import assert_writable
 from ecrf.crf.models import EntryStatus, Participant
+from ecrf.crf.registry import get_spec
 from ecrf.crf.selectors import participant_get
 from ecrf.crf.services import form_create, participant_create
 from ecrf.deviations.services import deviation_raise_system
@@ -32,7 +36,6 @@ from ecrf.screening.eligibility import (
 )
 from ecrf.screening.models import (
     EXCLUSION_COLUMNS,
-    WITHDRAWAL_ORDER,
     CentralLabResult,
     Consent,
     ConsentBy,
@@ -43,6 +46,22 @@ from ecrf.screening.models import (
     ScreeningCorrection,
     WithdrawalType,
 )
+from ecrf.screening.rules import (
+    ConsentEntry,
+    ConsentOnRecord,
+    EarlierScreening,
+    LabEntry,
+    ScreeningEntry,
+    consent_counts,
+    consent_problems,
+    exclusion_codes,
+    extra_criteria,
+    ferritin_ng_ml,
+    lab_problems,
+    screening_entry_problems,
+    withdrawal_widens,
+)
+from ecrf.screening.rules import flag_exclusion_codes as _flag_exclusion_codes
 from ecrf.study.models import Site
 from ecrf.study.protocol import Protocol
 from ecrf.study.services import current_protocol
@@ -51,30 +70,18 @@ if TYPE_CHECKING:
     from ecrf.accounts.models import User
 
 _LIVE = (EntryStatus.DRAFT, EntryStatus.SUBMITTED)
+# The keys of the specs in ``specs``, looked up in the form registry.
+SCREENING_KEY = "screening.screening"
+CONSENT_KEY = "screening.consent"
 
 
 # --- configuration ------------------------------------------------------------------------------
-
-
-def extra_criteria(protocol: Protocol) -> list[tuple[str, str]]:
-    """Study-specific exclusion criteria ("code: label" entries of the protocol settings)."""
-    out: list[tuple[str, str]] = []
-    for entry in protocol.extra_exclusion_criteria:
-        code, _, label = entry.partition(":")
-        code = code.strip()
-        if code:
-            out.append((code, label.strip() or code))
-    return out
-
-
-def exclusion_codes(protocol: Protocol) -> list[str]:
-    """Every exclusion criterion that applies: the configured known ones, then the extra ones."""
-    return [*protocol.exclusion_codes, *(code for code, _ in extra_criteria(protocol))]
+# ``extra_criteria`` and ``exclusion_codes`` (imported above from ``rules``) are used by the pages.
 
 
 def flag_exclusion_codes(protocol: Protocol) -> list[str]:
     """Configured criteria with a yes/no column on the form (not computed from numbers)."""
-    return [c for c in protocol.exclusion_codes if c in EXCLUSION_COLUMNS]
+    return _flag_exclusion_codes(protocol, EXCLUSION_COLUMNS)
 
 
 # --- the outcome ------------------------------------------------------------------------------
@@ -92,13 +99,8 @@ def _live(model: type, participant_id: int | None, *, lock: bool = False) -> Any
 def _consent_given(consent: Consent | None, *, as_randomized: bool) -> bool | None:
     if consent is None:
         return None
-    if consent.decision != ConsentDecision.GIVEN:
-        return False
-    if as_randomized:
-        # After randomization the outcome is judged on the data of the day: the patient's later
-        # refusal or a withdrawal is not an eligibility correction (and not a deviation).
-        return True
-    return consent.patient_decision != PatientDecision.REFUSED and not consent.withdrawal_type
+    return consent_counts(decision=consent.decision, patient_decision=consent.patient_decision,
+                          withdrawn=bool(consent.withdrawal_type), as_randomized=as_randomized)
 
 
 def compute_outcome(screening: Screening, *, consent: Consent | None = None, lab: CentralLabResult | None = None,
@@ -126,7 +128,8 @@ def compute_outcome(screening: Screening, *, consent: Consent | None = None, lab
         corticosteroid_hydrocortisone_mg_per_day=screening.corticosteroid_mg_per_day,
         covid19=screening.covid19,
         consent_given=consent_given,
-        ferritin=lab.ferritin if lab is not None else None,
+        ferritin=(ferritin_ng_ml(lab.ferritin, lab.ferritin_unit)
+                  if lab is not None and lab.ferritin is not None else None),
         hla_dr=lab.hla_dr if lab is not None else None,
     )
     codes = exclusion_codes(protocol)
@@ -182,6 +185,59 @@ def derive_screening(form: Screening) -> None:
     except (ValueError, TypeError):
         return  # an impossible value: validation reports it next to its field
     _apply_outcome(form, result, derived_from)
+
+
+# --- spec hooks: the form and what the database says, judged by ``rules`` -----------------------
+
+
+def validate_screening(form: Screening) -> dict[str, str]:
+    """Spec hook of ``screening.screening``: ``rules.screening_entry_problems``."""
+    entry = ScreeningEntry(
+        sepsis3_at=form.sepsis3_at, age=form.age, sofa_score_or_rise=form.sofa_score_or_rise,
+        corticosteroid_mg_per_day=form.corticosteroid_mg_per_day, extra_exclusions=form.extra_exclusions,
+        previous_screening_number=form.previous_screening_number or "")
+    own = form.participant.screening_number if form.participant_id else None
+    earlier = _earlier_screening(form, form.rescreen_of) if form.rescreen_of is not None else None
+    return screening_entry_problems(entry, protocol=current_protocol(), now=timezone.now(),
+                                    own_screening_number=own, earlier=earlier)
+
+
+def _earlier_screening(form: Screening, earlier: Participant) -> EarlierScreening:
+    earlier_form = _live(Screening, earlier.pk)
+    repeat = (Screening.objects.filter(rescreen_of=earlier, status__in=_LIVE).exclude(participant_id=form.participant_id)
+              .select_related("participant").first())
+    return EarlierScreening(
+        screening_number=earlier.screening_number, randomized=earlier.is_randomized,
+        failed=earlier_form is not None and earlier_form.eligibility == Eligibility.NOT_ELIGIBLE,
+        repeated_as=repeat.participant.screening_number if repeat is not None else None)
+
+
+def validate_consent(form: Consent) -> dict[str, str]:
+    """Spec hook of ``screening.consent``: ``rules.consent_problems``."""
+    form.form_version = (form.form_version or "").strip()
+    entry = ConsentEntry(
+        consent_by=form.consent_by, representative_relation=form.representative_relation, decision=form.decision,
+        form_version=form.form_version, consented_at=form.consented_at, patient_decision_at=form.patient_decision_at)
+    lab = _live(CentralLabResult, form.participant_id)
+    first_sample = _lab_entry(lab).first_sampled_at if lab is not None else None
+    return consent_problems(entry, protocol=current_protocol(), now=timezone.now(),
+                            zone=timezone.get_current_timezone(), first_lab_sample_at=first_sample)
+
+
+def _lab_entry(form: CentralLabResult) -> LabEntry:
+    return LabEntry(
+        ferritin=form.ferritin, ferritin_sampled_at=form.ferritin_sampled_at,
+        ferritin_resulted_at=form.ferritin_resulted_at, hla_dr=form.hla_dr,
+        hla_dr_sampled_at=form.hla_dr_sampled_at, hla_dr_resulted_at=form.hla_dr_resulted_at)
+
+
+def validate_lab_values(form: CentralLabResult) -> dict[str, str]:
+    """Spec hook of ``screening.central_lab`` (entry and the CSV import): ``rules.lab_problems``."""
+    consent = _live(Consent, form.participant_id)
+    on_record = (ConsentOnRecord(given=consent.decision == ConsentDecision.GIVEN, consented_at=consent.consented_at)
+                 if consent is not None else None)
+    return lab_problems(_lab_entry(form), protocol=current_protocol(), now=timezone.now(),
+                        zone=timezone.get_current_timezone(), consent=on_record)
 
 
 def screening_reassess(*, participant: Participant, actor: User | None, cause: str) -> Screening | None:
@@ -301,8 +357,6 @@ def screening_register(*, actor: User, site: Site | str, screening_number: str, 
                        submit: bool = False) -> Screening:
     """Enter a screened patient in the screening log: the participant (unique screening number
     per site) and its screening form, together or not at all."""
-    from ecrf.screening.specs import SCREENING
-
     if not isinstance(site, Site):
         code = (site or "").strip() if isinstance(site, str) else ""
         found = Site.objects.filter(code=code).first() if code else None
@@ -311,17 +365,17 @@ def screening_register(*, actor: User, site: Site | str, screening_number: str, 
         site = found
     participant = participant_create(actor=actor, site=site, screening_number=screening_number,
                                      reason="Entered in the screening log")
-    return form_create(actor=actor, spec=SCREENING, participant=participant, data=data, submit=submit)
+    return form_create(actor=actor, spec=get_spec(SCREENING_KEY), participant=participant, data=data, submit=submit)
 
 
 # --- consent lifecycle --------------------------------------------------------------------------
 
 
 def _authorize_consent(actor: User, consent: Consent) -> None:
-    from ecrf.screening.specs import CONSENT
-
-    participant_get(actor, consent.participant_id, CONSENT.read_roles | CONSENT.write_roles)
-    held = user_roles(actor) & CONSENT.write_roles
+    # The spec from the registry: ``specs`` names this module's hooks, so it can't be imported here.
+    spec = get_spec(CONSENT_KEY)
+    participant_get(actor, consent.participant_id, spec.read_roles | spec.write_roles)
+    held = user_roles(actor) & spec.write_roles
     if not held:
         raise DomainError(ErrorCode.FORBIDDEN, "Your role may not record consent decisions.")
     if held <= SITE_SCOPED_ROLES and consent.participant.site_id not in member_site_ids(actor):
@@ -358,8 +412,6 @@ def _save_consent(consent: Consent, actor: User | None, reason: str) -> Consent:
 
 def _as_aware(value: Any, name: str) -> dt.datetime:
     if isinstance(value, str):
-        from django.utils.dateparse import parse_datetime
-
         parsed = parse_datetime(value.strip())
         if parsed is None:
             raise invalid(f"{name}: give a date and time (YYYY-MM-DD HH:MM).", **{name: "Not a date and time."})
@@ -458,8 +510,7 @@ def consent_withdraw(*, actor: User, consent: Consent, withdrawal_type: str, wit
     if withdrawn_on < timezone.localtime(current.consented_at, _site_zone(current.participant)).date():
         raise invalid("The withdrawal date can't precede the consent.", withdrawn_on="Before the consent.")
     if current.withdrawal_type:
-        old, new = WITHDRAWAL_ORDER.index(current.withdrawal_type), WITHDRAWAL_ORDER.index(withdrawal_type)
-        if new <= old:
+        if not withdrawal_widens(current.withdrawal_type, withdrawal_type):
             raise DomainError(ScreeningError.CONSENT_WITHDRAWN, f"Consent is already withdrawn "
                               f"({current.get_withdrawal_type_display().lower()}); a withdrawal may widen, not narrow "
                               f"or repeat.", fields={"withdrawal_type": "Already withdrawn at least this far."})
@@ -473,8 +524,6 @@ def consent_withdraw(*, actor: User, consent: Consent, withdrawal_type: str, wit
 
 
 def _site_zone(participant: Participant) -> Any:
-    import zoneinfo
-
     return zoneinfo.ZoneInfo(participant.site.time_zone)
 
 
