@@ -2,16 +2,15 @@
 three screening forms, its fixing at randomization, and the central lab's CSV import.
 
 Form entry and correction go through the generic CRF services (``ecrf.crf.services``) with the
-specs of ``ecrf.screening.specs``; their hooks call into this module to validate and to
-recompute the outcome. Everything here is blinded: nothing knows the arm.
+specs of ``ecrf.screening.specs``; their hooks (``ecrf.screening.hooks``) judge the entries by
+the pure ``rules`` and call ``compute_outcome`` here to recompute the outcome. Everything here is blinded: nothing knows the arm.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any
-
 import zoneinfo
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -47,18 +46,10 @@ from ecrf.screening.models import (
     WithdrawalType,
 )
 from ecrf.screening.rules import (
-    ConsentEntry,
-    ConsentOnRecord,
-    EarlierScreening,
-    LabEntry,
-    ScreeningEntry,
     consent_counts,
-    consent_problems,
     exclusion_codes,
     extra_criteria,
     ferritin_ng_ml,
-    lab_problems,
-    screening_entry_problems,
     withdrawal_widens,
 )
 from ecrf.screening.rules import flag_exclusion_codes as _flag_exclusion_codes
@@ -70,7 +61,8 @@ if TYPE_CHECKING:
     from ecrf.accounts.models import User
 
 _LIVE = (EntryStatus.DRAFT, EntryStatus.SUBMITTED)
-# The keys of the specs in ``specs``, looked up in the form registry.
+# The keys of the specs in ``specs``, looked up in the form registry: ``specs`` imports ``hooks``,
+# which imports this module, so this module can't import ``specs``.
 SCREENING_KEY = "screening.screening"
 CONSENT_KEY = "screening.consent"
 
@@ -87,7 +79,8 @@ def flag_exclusion_codes(protocol: Protocol) -> list[str]:
 # --- the outcome ------------------------------------------------------------------------------
 
 
-def _live(model: type, participant_id: int | None, *, lock: bool = False) -> Any:
+def live_form(model: type, participant_id: int | None, *, lock: bool = False) -> Any:
+    """The participant's live (draft or submitted) form of ``model``, the latest one."""
     if participant_id is None:
         return None
     qs = model.objects.filter(participant_id=participant_id, status__in=_LIVE)
@@ -110,8 +103,8 @@ def compute_outcome(screening: Screening, *, consent: Consent | None = None, lab
     (the pure ``assess_eligibility``), and the inputs it was derived from."""
     protocol = protocol or current_protocol()
     if fetch:
-        consent = _live(Consent, screening.participant_id)
-        lab = _live(CentralLabResult, screening.participant_id)
+        consent = live_form(Consent, screening.participant_id)
+        lab = live_form(CentralLabResult, screening.participant_id)
     exclusions: dict[str, bool | None] = {code: getattr(screening, column) for code, column in EXCLUSION_COLUMNS.items()}
     for code, _label in extra_criteria(protocol):
         value = (screening.extra_exclusions or {}).get(code)
@@ -153,7 +146,7 @@ def compute_outcome(screening: Screening, *, consent: Consent | None = None, lab
     return result, derived_from
 
 
-def _apply_outcome(screening: Screening, result: EligibilityResult, derived_from: dict[str, Any]) -> bool:
+def apply_outcome(screening: Screening, result: EligibilityResult, derived_from: dict[str, Any]) -> bool:
     """Set the derived fields; True if anything changed."""
     new = {
         "eligibility": result.eligibility,
@@ -170,76 +163,6 @@ def _apply_outcome(screening: Screening, result: EligibilityResult, derived_from
     return changed
 
 
-def derive_screening(form: Screening) -> None:
-    """Spec hook: link a re-screening and recompute the outcome (unless fixed by randomization)."""
-    number = (form.previous_screening_number or "").strip()
-    form.previous_screening_number = number
-    form.rescreen_of = None
-    if number and form.participant_id:
-        form.rescreen_of = (Participant.objects.filter(site_id=form.participant.site_id, screening_number=number)
-                            .exclude(pk=form.participant_id).first())
-    if form.phenotype_fixed_at is not None:
-        return
-    try:
-        result, derived_from = compute_outcome(form)
-    except (ValueError, TypeError):
-        return  # an impossible value: validation reports it next to its field
-    _apply_outcome(form, result, derived_from)
-
-
-# --- spec hooks: the form and what the database says, judged by ``rules`` -----------------------
-
-
-def validate_screening(form: Screening) -> dict[str, str]:
-    """Spec hook of ``screening.screening``: ``rules.screening_entry_problems``."""
-    entry = ScreeningEntry(
-        sepsis3_at=form.sepsis3_at, age=form.age, sofa_score_or_rise=form.sofa_score_or_rise,
-        corticosteroid_mg_per_day=form.corticosteroid_mg_per_day, extra_exclusions=form.extra_exclusions,
-        previous_screening_number=form.previous_screening_number or "")
-    own = form.participant.screening_number if form.participant_id else None
-    earlier = _earlier_screening(form, form.rescreen_of) if form.rescreen_of is not None else None
-    return screening_entry_problems(entry, protocol=current_protocol(), now=timezone.now(),
-                                    own_screening_number=own, earlier=earlier)
-
-
-def _earlier_screening(form: Screening, earlier: Participant) -> EarlierScreening:
-    earlier_form = _live(Screening, earlier.pk)
-    repeat = (Screening.objects.filter(rescreen_of=earlier, status__in=_LIVE).exclude(participant_id=form.participant_id)
-              .select_related("participant").first())
-    return EarlierScreening(
-        screening_number=earlier.screening_number, randomized=earlier.is_randomized,
-        failed=earlier_form is not None and earlier_form.eligibility == Eligibility.NOT_ELIGIBLE,
-        repeated_as=repeat.participant.screening_number if repeat is not None else None)
-
-
-def validate_consent(form: Consent) -> dict[str, str]:
-    """Spec hook of ``screening.consent``: ``rules.consent_problems``."""
-    form.form_version = (form.form_version or "").strip()
-    entry = ConsentEntry(
-        consent_by=form.consent_by, representative_relation=form.representative_relation, decision=form.decision,
-        form_version=form.form_version, consented_at=form.consented_at, patient_decision_at=form.patient_decision_at)
-    lab = _live(CentralLabResult, form.participant_id)
-    first_sample = _lab_entry(lab).first_sampled_at if lab is not None else None
-    return consent_problems(entry, protocol=current_protocol(), now=timezone.now(),
-                            zone=timezone.get_current_timezone(), first_lab_sample_at=first_sample)
-
-
-def _lab_entry(form: CentralLabResult) -> LabEntry:
-    return LabEntry(
-        ferritin=form.ferritin, ferritin_sampled_at=form.ferritin_sampled_at,
-        ferritin_resulted_at=form.ferritin_resulted_at, hla_dr=form.hla_dr,
-        hla_dr_sampled_at=form.hla_dr_sampled_at, hla_dr_resulted_at=form.hla_dr_resulted_at)
-
-
-def validate_lab_values(form: CentralLabResult) -> dict[str, str]:
-    """Spec hook of ``screening.central_lab`` (entry and the CSV import): ``rules.lab_problems``."""
-    consent = _live(Consent, form.participant_id)
-    on_record = (ConsentOnRecord(given=consent.decision == ConsentDecision.GIVEN, consented_at=consent.consented_at)
-                 if consent is not None else None)
-    return lab_problems(_lab_entry(form), protocol=current_protocol(), now=timezone.now(),
-                        zone=timezone.get_current_timezone(), consent=on_record)
-
-
 def screening_reassess(*, participant: Participant, actor: User | None, cause: str) -> Screening | None:
     """Recompute the outcome after a consent or central-lab change (inside that transaction).
 
@@ -247,14 +170,14 @@ def screening_reassess(*, participant: Participant, actor: User | None, cause: s
     randomization the outcome stays fixed and a differing one is recorded as a correction that
     raises a protocol deviation.
     """
-    screening = _live(Screening, participant.pk, lock=True)
+    screening = live_form(Screening, participant.pk, lock=True)
     if screening is None:
         return None
     if screening.phenotype_fixed_at is not None:
         check_post_randomization_correction(screening=screening, actor=actor, cause=cause)
         return screening
     result, derived_from = compute_outcome(screening)
-    if _apply_outcome(screening, result, derived_from):
+    if apply_outcome(screening, result, derived_from):
         assert_writable(participant=participant, form=screening)
         screening.version += 1
         screening.updated_at = timezone.now()
@@ -310,13 +233,13 @@ def _raise_deviation(screening: Screening, correction: ScreeningCorrection, resu
 def screening_fix_for_randomization(*, actor: User | None, participant: Participant, randomized_at: dt.datetime) -> Screening:
     """Inside the randomization transaction: lock the screening form, check that the participant
     is eligible and consented on the current data, and fix the phenotype for good."""
-    screening = _live(Screening, participant.pk, lock=True)
+    screening = live_form(Screening, participant.pk, lock=True)
     if screening is None:
         raise DomainError(ScreeningError.NO_SCREENING_FORM, "This participant has no screening form; screen the patient first.")
     if screening.phenotype_fixed_at is not None:
         raise DomainError(ScreeningError.PHENOTYPE_FIXED, "This participant's phenotype is already fixed by a randomization.")
-    consent = _live(Consent, participant.pk)
-    lab = _live(CentralLabResult, participant.pk)
+    consent = live_form(Consent, participant.pk)
+    lab = live_form(CentralLabResult, participant.pk)
     result, derived_from = compute_outcome(screening, consent=consent, lab=lab, fetch=False)
     unsubmitted = [label for label, form in (("screening", screening), ("consent", consent), ("central-lab", lab))
                    if form is not None and form.status != EntryStatus.SUBMITTED]
@@ -338,7 +261,7 @@ def screening_fix_for_randomization(*, actor: User | None, participant: Particip
         raise DomainError(ScreeningError.FORMS_NOT_SUBMITTED,
                           f"Submit the {', '.join(unsubmitted)} form{'s' if len(unsubmitted) > 1 else ''} before randomizing.")
     assert_writable(participant=participant, form=screening)
-    _apply_outcome(screening, result, derived_from)
+    apply_outcome(screening, result, derived_from)
     screening.phenotype_fixed_at = randomized_at
     screening.version += 1
     screening.updated_at = timezone.now()
@@ -372,7 +295,6 @@ def screening_register(*, actor: User, site: Site | str, screening_number: str, 
 
 
 def _authorize_consent(actor: User, consent: Consent) -> None:
-    # The spec from the registry: ``specs`` names this module's hooks, so it can't be imported here.
     spec = get_spec(CONSENT_KEY)
     participant_get(actor, consent.participant_id, spec.read_roles | spec.write_roles)
     held = user_roles(actor) & spec.write_roles
@@ -533,6 +455,6 @@ def require_lab_role(actor: User) -> None:
 
 __all__ = [
     "COMPUTED_EXCLUSIONS", "compute_outcome", "consent_record_patient_decision", "consent_withdraw",
-    "derive_screening", "exclusion_codes", "extra_criteria", "screening_fix_for_randomization", "screening_reassess",
+    "exclusion_codes", "extra_criteria", "screening_fix_for_randomization", "screening_reassess",
     "screening_register",
 ]

@@ -1,15 +1,15 @@
 """The three screening CRFs: the screening-log entry, consent, and the central lab's sample.
 
-Keys match ``ecrf.study.visits`` (the screening visit's forms). Declarations only: the hooks are
-``services``' functions, which judge the entered values by the pure rules of ``rules`` and keep
-the computed outcome (``eligibility``) on the screening form up to date.
+Keys match ``ecrf.study.visits`` (the screening visit's forms). Declarations only: the hooks
+(``hooks``) judge the entered values by the pure rules of ``rules`` and keep the computed outcome
+(``eligibility``) on the screening form up to date.
 """
 
 from __future__ import annotations
 
 from ecrf.accounts.roles import CASEBOOK_READ_ROLES, Role
 from ecrf.crf.registry import FormSpec, register
-from ecrf.screening import services
+from ecrf.screening import hooks, services
 from ecrf.screening.models import EXCLUSION_COLUMNS, CentralLabResult, Consent, Screening
 
 SCREENING_FIELDS = (
@@ -26,8 +26,8 @@ SCREENING = register(FormSpec(
     slug="screenings",
     label="Screening",
     one_per=(),
-    validate=services.validate_screening,
-    derive=services.derive_screening,
+    validate=hooks.validate_screening,
+    derive=hooks.derive_screening,
 ))
 
 
@@ -43,7 +43,7 @@ CONSENT = register(FormSpec(
     slug="consents",
     label="Consent",
     one_per=(),
-    validate=services.validate_consent,
+    validate=hooks.validate_consent,
 ))
 
 
@@ -62,5 +62,5 @@ CENTRAL_LAB = register(FormSpec(
     write_roles=frozenset({Role.LAB}),
     read_roles=LAB_READ_ROLES,
     one_per=(),
-    validate=services.validate_lab_values,
+    validate=hooks.validate_lab_values,
 ))
