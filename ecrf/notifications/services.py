@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import connection, transaction
 from django.utils import timezone
+from django.db.models import Q
 
 from ecrf.notifications.models import DeliveryState, Notification
 
@@ -61,6 +62,8 @@ def notify_many(entries: Iterable[Outbox]) -> int:
     else:
         Notification.objects.bulk_create([Notification(**dict(zip(_COLUMNS, row, strict=True))) for row in rows],
                                          ignore_conflicts=True)
+
+    # deferred import: ecrf.notifications.tasks imports this module (its tasks call these services).
     from ecrf.notifications.tasks import deliver_pending
 
     # robust: a broker hiccup must not fail the committed event; the periodic sweep delivers it.
@@ -91,8 +94,6 @@ def _claim(pk: int) -> Notification | None:
 
 
 def models_q_pending_or_stale(stale: dt.datetime):  # noqa: ANN201
-    from django.db.models import Q
-
     return Q(state=DeliveryState.PENDING) | Q(state=DeliveryState.SENDING, claimed_at__lt=stale)
 
 

@@ -33,7 +33,7 @@ from ecrf.screening.rules import (
 from ecrf.study.protocol import DEFAULT_PROTOCOL
 
 D = Decimal
-UTC = dt.timezone.utc
+UTC = dt.UTC
 NOW = dt.datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 TICK = dt.timedelta(microseconds=1)
 P = DEFAULT_PROTOCOL
