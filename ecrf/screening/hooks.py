@@ -41,7 +41,6 @@ def derive_screening(form: Screening) -> None:
     apply_outcome(form, result, derived_from)
 
 
-
 def validate_screening(form: Screening) -> dict[str, str]:
     """Spec hook of ``screening.screening``: ``rules.screening_entry_problems``."""
     entry = ScreeningEntry(

@@ -33,7 +33,6 @@ SCREENING = register(FormSpec(
 
 # --- consent ------------------------------------------------------------------------------------
 
-
 CONSENT = register(FormSpec(
     key=services.CONSENT_KEY,
     model=Consent,
@@ -48,7 +47,6 @@ CONSENT = register(FormSpec(
 
 
 # --- central lab ------------------------------------------------------------------------------
-
 
 LAB_READ_ROLES = CASEBOOK_READ_ROLES | {Role.LAB}
 CENTRAL_LAB = register(FormSpec(
