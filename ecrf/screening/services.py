@@ -79,7 +79,7 @@ def flag_exclusion_codes(protocol: Protocol) -> list[str]:
 # --- the outcome ------------------------------------------------------------------------------
 
 
-def live_form(model: type, participant_id: int | None, *, lock: bool = False) -> Any:
+def live_form(model: type, participant_id: int | None, lock: bool = False) -> Any:
     """The participant's live (draft or submitted) form of ``model``, the latest one."""
     if participant_id is None:
         return None
