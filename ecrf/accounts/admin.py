@@ -10,6 +10,7 @@ from django.contrib.auth.models import Group
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from rest_framework.authtoken.models import TokenProxy
+from django.shortcuts import redirect
 
 from ecrf.accounts.models import GrantStatus, RoleGrant, User
 from ecrf.accounts.roles import UNBLINDED_ROLES, Role, user_roles
@@ -127,7 +128,6 @@ class RoleGrantAdmin(admin.ModelAdmin):
             return super().add_view(request, form_url, extra_context)
         except DomainError as exc:
             self.message_user(request, exc.message, messages.ERROR)
-            from django.shortcuts import redirect
 
             return redirect(request.path)
 

@@ -17,8 +17,11 @@ from django.conf import settings
 from django.http import HttpRequest
 from rest_framework import exceptions
 from rest_framework.authentication import TokenAuthentication
+from django.shortcuts import render
+from axes.handlers.proxy import AxesProxyHandler
 
 from ecrf.accounts.selectors import studies
+from ecrf.accounts.views import LoginForm
 
 
 class AxesBackend(AxesStandaloneBackend):
@@ -56,10 +59,6 @@ def client_ip(request: HttpRequest) -> str | None:
 def lockout_response(request: HttpRequest, original_response: Any = None, credentials: dict | None = None) -> Any:
     """``AXES_LOCKOUT_CALLABLE``: the login page again with the lockout explained (429); the API
     never reaches it (token requests are refused by ``LockoutTokenAuthentication``)."""
-    from django.shortcuts import render
-
-    from ecrf.accounts.views import LoginForm
-
     minutes = int(cool_off(request).total_seconds() // 60)
     form = LoginForm(request, data=None)
     message = (f"Too many failed logins for this user name from this address: try again in {minutes} minutes, "
@@ -69,8 +68,6 @@ def lockout_response(request: HttpRequest, original_response: Any = None, creden
 
 def is_locked(request: HttpRequest, username: str) -> bool:
     """Whether ``username`` is locked out for this request's address."""
-    from axes.handlers.proxy import AxesProxyHandler
-
     return AxesProxyHandler.is_locked(request, credentials={"username": username})
 
 

@@ -15,6 +15,8 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
+from simple_history.models import HistoricalRecords
+from django.contrib.auth.signals import user_login_failed
 
 from ecrf.accounts.models import GrantStatus, RoleGrant, User
 from ecrf.accounts.roles import SITE_SCOPED_ROLES, UNBLINDED_ROLES, Role, require_role
@@ -23,6 +25,7 @@ from ecrf.audit.models import EventKind
 from ecrf.audit.services import client_ip, event_record
 from ecrf.accounts.errors import AccountsError
 from ecrf.core.errors import DomainError, ErrorCode, invalid
+from ecrf.accounts.backends import is_locked
 
 
 _membership: contextvars.ContextVar[tuple[Any, HttpRequest | None, str] | None] = contextvars.ContextVar(
@@ -47,7 +50,6 @@ def membership_actor() -> tuple[Any, HttpRequest | None, str]:
     given = _membership.get()
     if given is not None:
         return given
-    from simple_history.models import HistoricalRecords
 
     request = getattr(HistoricalRecords.context, "request", None)
     user = getattr(request, "user", None)
@@ -251,10 +253,6 @@ def reauthenticate(*, user: Any, password: str | None, request: HttpRequest | No
 
     A wrong password counts as a failed login (the same lockout per user name and address),
     and a locked-out user cannot re-authenticate even with the right password."""
-    from django.contrib.auth.signals import user_login_failed
-
-    from ecrf.accounts.backends import is_locked
-
     raw_request = getattr(request, "_request", request)  # DRF's Request wraps Django's
     locked = raw_request is not None and is_locked(raw_request, user.get_username())
     if locked or not password or not user.check_password(password):

@@ -15,10 +15,12 @@ from django.contrib.auth.models import Group
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.db.models.signals import m2m_changed
 from django.dispatch import receiver
+from django.utils import timezone
 from simple_history.signals import pre_create_historical_record
 
 from ecrf.accounts.models import GrantStatus, RoleGrant, User
 from ecrf.accounts.roles import UNBLINDED_ROLES
+from ecrf.accounts.services import login_failed, login_locked_out, login_succeeded, membership_actor
 from ecrf.audit.models import EventKind
 from ecrf.audit.services import event_record
 from ecrf.core.errors import DomainError, ErrorCode
@@ -26,22 +28,16 @@ from ecrf.core.errors import DomainError, ErrorCode
 
 @receiver(user_logged_in, dispatch_uid="ecrf.accounts.logged_in")
 def _logged_in(sender: Any, request: Any, user: User, **kwargs: Any) -> None:
-    from ecrf.accounts.services import login_succeeded
-
     login_succeeded(user=user, request=request)
 
 
 @receiver(user_login_failed, dispatch_uid="ecrf.accounts.login_failed")
 def _login_failed(sender: Any, credentials: dict, request: Any = None, **kwargs: Any) -> None:
-    from ecrf.accounts.services import login_failed
-
     login_failed(username=str(credentials.get("username", "")), request=request)
 
 
 @receiver(user_locked_out, dispatch_uid="ecrf.accounts.locked_out")
 def _locked_out(sender: Any, request: Any = None, username: str | None = None, **kwargs: Any) -> None:
-    from ecrf.accounts.services import login_locked_out
-
     login_locked_out(username=str(username or ""), request=request)
 
 
@@ -90,7 +86,6 @@ def _membership_changed(kind: EventKind, attr: str):  # noqa: ANN202
             return
         if action not in {"post_add", "post_remove", "post_clear"}:
             return
-        from ecrf.accounts.services import membership_actor
 
         users = [instance] if isinstance(instance, User) else list(User.objects.filter(pk__in=pk_set or ()))
         actor, request, reason = membership_actor()
@@ -107,8 +102,6 @@ def _membership_changed(kind: EventKind, attr: str):  # noqa: ANN202
 
 
 def _history_row(user: User, *, actor: User | None, reason: str) -> None:
-    from django.utils import timezone
-
     model = User.history.model
     record = model(history_date=timezone.now(), history_type="~", history_change_reason=reason[:100],
                    history_user=actor if getattr(actor, "is_authenticated", False) else None,

@@ -4,6 +4,8 @@ from django.utils.translation import gettext_lazy as _
 
 
 def _install_triggers(sender, using="default", **kwargs):  # noqa: ANN001
+    # deferred import: the app registry must be ready (integrity imports the audit models, and
+    # this module is imported while the registry is being populated).
     from ecrf.audit.integrity import install_append_only_triggers
 
     install_append_only_triggers(using)

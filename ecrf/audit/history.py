@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from simple_history.models import HistoricalRecords
+from django.apps import apps
 
 from ecrf.audit.models import ChainedRecord
 
@@ -17,6 +18,4 @@ def audited_history(**kwargs: Any) -> HistoricalRecords:
 
 
 def chained_models() -> list[type]:
-    from django.apps import apps
-
     return [m for m in apps.get_models() if issubclass(m, ChainedRecord)]

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from django.db import connection, models
 from django.db.models import Exists, Max, OuterRef
+from django.db import connections
 
 from ecrf.audit.chain import GENESIS, canonical_value, row_digest
 from ecrf.audit.history import chained_models
@@ -157,8 +158,6 @@ $$ LANGUAGE plpgsql;
 
 def install_append_only_triggers(using: str = "default") -> int:
     """PostgreSQL refuses UPDATE and DELETE on every audit table (ARCHITECTURE.md invariant 2)."""
-    from django.db import connections
-
     conn = connections[using]
     if conn.vendor != "postgresql":
         return 0

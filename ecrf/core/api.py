@@ -22,7 +22,6 @@ from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import exceptions, parsers, serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
-from rest_framework.views import exception_handler as drf_exception_handler
 
 from ecrf.core.errors import DomainError
 
@@ -147,6 +146,12 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         exc = exceptions.NotFound("No such record, or it is not visible to you.")
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
+    # deferred import: rest_framework.views reads REST_FRAMEWORK's DEFAULT_PARSER_CLASSES
+    # (ecrf.core.api.JSONParser) when it is first imported; imported at this module's top, it
+    # would import this module half-initialized whenever DRF's settings load this module first
+    # (its pagination system check does, in a hash-dependent order) and the worker fails to start.
+    from rest_framework.views import exception_handler as drf_exception_handler
+
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

@@ -19,6 +19,7 @@ from ecrf.crf.history import form_history, participant_history
 from ecrf.crf.models import EntryStatus, Participant
 from ecrf.crf.registry import FormSpec
 from ecrf.crf.selectors import can_read_forms, form_get, forms_for, participant_get, participants_for
+from ecrf.crf.registry import all_specs
 
 META_READ_FIELDS = ("id", "participant", "status", "status_reason", "version", "created_at", "updated_at", "submitted_at")
 
@@ -228,8 +229,6 @@ __all__ = ["build_viewset", "ParticipantViewSet", "OpenApiResponse", "inline_ser
 
 
 def register(router) -> None:  # noqa: ANN001
-    from ecrf.crf.registry import all_specs
-
     router.register("participants", ParticipantViewSet, basename="participant")
     for spec in all_specs():
         router.register(spec.slug, build_viewset(spec), basename=spec.api_basename)

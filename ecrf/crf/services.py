@@ -51,6 +51,7 @@ from ecrf.crf.listeners import PARTICIPANT_CREATED, PARTICIPANT_RANDOMIZED, Writ
 from ecrf.crf.models import CRF, EntryStatus, Participant
 from ecrf.crf.registry import FormSpec
 from ecrf.crf.selectors import participant_get
+from ecrf.accounts.roles import SITE_ENTRY_ROLES
 
 if TYPE_CHECKING:
     from ecrf.accounts.models import User
@@ -234,8 +235,6 @@ def form_mark_not_done(*, actor: User, spec: FormSpec, form: CRF, version: int |
 @transaction.atomic
 def participant_create(*, actor: User | None, site: Any, screening_number: str, reason: str = "Screened") -> Participant:
     """A newly screened patient at ``site``; the screening number is unique per site."""
-    from ecrf.accounts.roles import SITE_ENTRY_ROLES
-
     roles = user_roles(actor)
     if not roles & SITE_ENTRY_ROLES:
         raise DomainError(ErrorCode.FORBIDDEN, "Only site staff may screen patients.")

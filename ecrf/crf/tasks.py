@@ -8,6 +8,9 @@ from typing import Any
 from celery import shared_task
 
 from ecrf.core.errors import DomainError
+from ecrf.accounts.models import User
+from ecrf.crf.registry import get_spec
+from ecrf.crf.services import form_update
 
 logger = logging.getLogger(__name__)
 
@@ -17,10 +20,6 @@ def apply_form_change(*, form_key: str, form_id: int, actor_id: int, data: dict[
                       reason: str = "") -> dict[str, Any]:
     """Apply a change to one form as ``actor``; idempotent through the version check (a replay
     of an applied change is stale and refused). Refusals are returned, not retried."""
-    from ecrf.accounts.models import User
-    from ecrf.crf.registry import get_spec
-    from ecrf.crf.services import form_update
-
     spec = get_spec(form_key)
     actor = User.objects.get(pk=actor_id)
     form = spec.model.objects.select_related("participant").get(pk=form_id)

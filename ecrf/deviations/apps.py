@@ -8,4 +8,5 @@ class DeviationsConfig(AppConfig):
     verbose_name = _("Protocol deviations")
 
     def ready(self) -> None:
+        # deferred import: the app registry must be ready (the modules register into it and use models).
         from ecrf.deviations import specs  # noqa: F401  (registers the form)

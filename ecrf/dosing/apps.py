@@ -8,4 +8,5 @@ class DosingConfig(AppConfig):
     verbose_name = _("Dosing")
 
     def ready(self) -> None:
+        # deferred import: the app registry must be ready (the modules register into it and use models).
         from ecrf.dosing import listeners, specs  # noqa: F401  (registers the forms and listeners)

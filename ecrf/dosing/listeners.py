@@ -11,8 +11,9 @@ from ecrf.deviations.services import deviation_raise_system
 from ecrf.dosing.services import missed_dose_raise
 from ecrf.dosing.selectors import schedule_anchor
 from ecrf.dosing.models import MISSED_DOSE_REASONS
-from ecrf.dosing.specs import ROUTE_LABEL, _zone, due_times
+from ecrf.dosing.rules import ROUTE_LABEL, due_times
 from ecrf.schedule import adapters, timeline
+from ecrf.schedule.days import zone_of
 from ecrf.study.services import current_protocol
 
 
@@ -35,7 +36,7 @@ def administration_written(write: Write) -> None:
                     participant=p, rule_code="late_first_dose", category=DeviationCategory.LATE_FIRST_DOSE,
                     description=(f"First dose of study drug given {hours:.1f} h after Sepsis-3 onset "
                                  f"(limit {protocol.sepsis_window_hours} h)."),
-                    occurred_on=timezone.localtime(form.started_at, timezone=_zone(p)).date(), impact=Impact.MAJOR)
+                    occurred_on=timezone.localtime(form.started_at, timezone=zone_of(p)).date(), impact=Impact.MAJOR)
     if not form.given and form.reason_not_given in MISSED_DOSE_REASONS:
         label = ROUTE_LABEL.get(form.route, "study drug")
         anchor = schedule_anchor(p) or p.randomized_at

@@ -21,10 +21,14 @@ from ecrf.core.errors import DomainError
 from ecrf.crf.models import Participant
 from ecrf.deviations.models import Deviation, DeviationCategory
 from ecrf.deviations.services import deviation_raise_system
+from ecrf.dosing.rules import ROUTE_LABEL
+from ecrf.schedule.engine import State
+from ecrf.schedule.selectors import build_schedule
+from ecrf.study.services import current_protocol
 
 logger = logging.getLogger(__name__)
 
-ROUTE_LABEL = {"iv": "IV study drug", "sc": "SC study drug"}
+
 ADMINISTRATION_KEY = "dosing.administration"
 
 
@@ -54,8 +58,6 @@ def overdue_unrecorded_doses(schedule: Any) -> list[Any]:
 
     Before any dose is given the schedule runs, tentatively, from randomization, and dose n's
     time depends on when dose 1 is actually given: then only dose 1 of each route counts."""
-    from ecrf.schedule.engine import State
-
     anchored = schedule.context.first_dose_at is not None
     return [f for f in schedule.forms
             if f.slot.key == ADMINISTRATION_KEY and f.entry is None and f.expected and f.state == State.OVERDUE
@@ -73,9 +75,6 @@ def missed_dose_sweep(*, now: dt.datetime | None = None, lookback_days: int | No
     swept: the dose schedule ends 15 x 24 h after the first dose, and earlier runs have seen the
     older ones. A frozen or locked participant is skipped (and picked up once unlocked).
     """
-    from ecrf.schedule.selectors import build_schedule
-    from ecrf.study.services import current_protocol
-
     now = now or timezone.now()
     protocol = current_protocol()
     days = lookback_days if lookback_days is not None else protocol.treatment_days + 15

@@ -19,6 +19,8 @@ from ecrf.schedule import timeline
 from ecrf.schedule.days import date_of_day
 from ecrf.schedule.synthetic_plan import coordinator_for, plan, randomized_participants
 from ecrf.study.services import current_protocol
+from ecrf.screening.selectors import consent_for
+from ecrf.screening.services import consent_withdraw
 
 if TYPE_CHECKING:
     from ecrf.accounts.models import User
@@ -63,9 +65,6 @@ def generate(ctx: Any) -> None:
 
 
 def _withdraw_consent(actor: User, participant: Any, stop: str, on: dt.date) -> int:
-    from ecrf.screening.selectors import consent_for
-    from ecrf.screening.services import consent_withdraw
-
     consent = consent_for(participant)
     if consent is None or not consent.is_valid_consent or consent.withdrawal_type:
         return 0  # a stand-in participant randomized without screening

@@ -12,4 +12,5 @@ class HomeConfig(AppConfig):
     verbose_name = _("Home page")
 
     def ready(self) -> None:
+        # deferred import: the app registry must be ready (the modules register into it and use models).
         from ecrf.home import providers  # noqa: F401  (registers the general providers)

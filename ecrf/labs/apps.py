@@ -8,4 +8,5 @@ class LabsConfig(AppConfig):
     verbose_name = _("Laboratory")
 
     def ready(self) -> None:
+        # deferred import: the app registry must be ready (the modules register into it and use models).
         from ecrf.labs import specs  # noqa: F401  (registers the forms)

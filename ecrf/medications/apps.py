@@ -8,4 +8,5 @@ class MedicationsConfig(AppConfig):
     verbose_name = _("Concomitant medications")
 
     def ready(self) -> None:
+        # deferred import: the app registry must be ready (the modules register into it and use models).
         from ecrf.medications import panels, specs  # noqa: F401  (registers the form and panel)

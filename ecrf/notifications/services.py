@@ -7,10 +7,12 @@ import uuid
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+import psycopg
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import connection, transaction
 from django.utils import timezone
+from django.db.models import Q
 
 from ecrf.notifications.models import DeliveryState, Notification
 
@@ -48,8 +50,6 @@ def _pg_insert(rows: list[tuple[Any, ...]]) -> None:
     version 4 like the model's default), not by 70,000 calls of ``uuid.uuid4()``. The cursor is
     wrapped like any Django cursor, so it runs in the caller's transaction and is logged and
     counted in tests."""
-    import psycopg  # the PostgreSQL driver; SQLite installs never reach here
-
     table = Notification._meta.db_table
     select = ", ".join(f"%b::{t}" for t in _PG_TYPES)
     sql = (f'INSERT INTO "{table}" ({", ".join(_COLUMNS)}) SELECT gen_random_uuid(), * FROM unnest({select}) '
@@ -78,6 +78,8 @@ def notify_many(entries: Iterable[Outbox]) -> int:
     else:
         Notification.objects.bulk_create([Notification(public_id=uuid.uuid4(), **dict(zip(_COLUMNS[1:], row, strict=True)))
                                           for row in rows], ignore_conflicts=True)
+
+    # deferred import: ecrf.notifications.tasks imports this module (its tasks call these services).
     from ecrf.notifications.tasks import deliver_pending
 
     # robust: a broker hiccup must not fail the committed event; the periodic sweep delivers it.
@@ -108,8 +110,6 @@ def _claim(pk: int) -> Notification | None:
 
 
 def models_q_pending_or_stale(stale: dt.datetime):  # noqa: ANN201
-    from django.db.models import Q
-
     return Q(state=DeliveryState.PENDING) | Q(state=DeliveryState.SENDING, claimed_at__lt=stale)
 
 

@@ -8,4 +8,5 @@ class OutcomesConfig(AppConfig):
     verbose_name = _("Outcomes")
 
     def ready(self) -> None:
+        # deferred import: the app registry must be ready (the modules register into it and use models).
         from ecrf.outcomes import specs  # noqa: F401  (registers the forms)

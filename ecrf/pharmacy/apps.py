@@ -8,4 +8,5 @@ class PharmacyConfig(AppConfig):
     verbose_name = _("Pharmacy")
 
     def ready(self) -> None:
+        # deferred import: the app registry must be ready (the modules register into it and use models).
         from ecrf.pharmacy import home  # noqa: F401  (home task)

@@ -15,6 +15,7 @@ from ecrf.crf.models import Participant
 from ecrf.pharmacy.models import Preparation, PreparationStatus, Product, Route
 from ecrf.pharmacy.selectors import pharmacy_participant, worklist
 from ecrf.study.services import current_protocol
+from ecrf.pharmacy.supply import supply_mode
 
 if TYPE_CHECKING:
     from ecrf.accounts.models import User
@@ -51,7 +52,6 @@ def preparation_record(*, actor: User, participant: Participant, route: str, pro
     dose_number = dose_number or item.next_dose[route]
     if dose_number < 1 or dose_number > needed.doses:
         raise invalid(f"Dose number must be 1 to {needed.doses}.", dose_number="Out of range.")
-    from ecrf.pharmacy.supply import supply_mode
 
     label = supply_mode(current_protocol()).label(subject_id=participant.subject_id, route=route, dose_number=dose_number)
     prep = Preparation(participant=participant, route=route, dose_number=dose_number, product=product, lot=lot,

@@ -8,4 +8,5 @@ class RandomizationConfig(AppConfig):
     verbose_name = _("Randomization")
 
     def ready(self) -> None:
+        # deferred import: the app registry must be ready (the modules register into it and use models).
         from ecrf.randomization import home, panels  # noqa: F401  (participant panel, home tasks)

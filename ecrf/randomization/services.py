@@ -43,6 +43,8 @@ from ecrf.screening.services import screening_fix_for_randomization
 from ecrf.study.models import Site
 from ecrf.study.protocol import Protocol
 from ecrf.study.services import current_protocol
+from ecrf.audit.models import EventKind
+from ecrf.audit.services import event_record
 
 STATISTICIAN = frozenset({Role.STATISTICIAN})
 
@@ -99,9 +101,6 @@ def _store(*, actor: User, slots: list[allocation.Slot], source: str, protocol: 
         if "site" in protocol.stratification_factors else set()
     SubjectCounter.objects.bulk_create([SubjectCounter(site=site) for site in Site.objects.filter(code__in=site_codes)],
                                        ignore_conflicts=True)
-    from ecrf.audit.models import EventKind
-    from ecrf.audit.services import event_record
-
     # The event says that a list exists and its checksum; never its content.
     event_record(kind=EventKind.STUDY_CONFIG_CHANGE, actor=actor, obj=record, action="allocation_list_" + source,
                  strata=len(keys), slots=len(slots))

@@ -21,6 +21,8 @@ from ecrf.screening.models import Consent, Screening
 from ecrf.screening.services import consent_record_patient_decision
 from ecrf.screening.synthetic import simulated_now
 from ecrf.study.services import current_protocol
+from ecrf.randomization.unblinding import participant_emergency_unblind
+from ecrf.study.synthetic import DEMO_PASSWORD
 
 
 def generate(ctx: SyntheticContext) -> None:
@@ -57,9 +59,6 @@ def generate(ctx: SyntheticContext) -> None:
                                                 version=consent.version, form_version="v2.0")
     ctx.data["randomized"] = randomized
     if len(randomized) >= 10:
-        from ecrf.randomization.unblinding import participant_emergency_unblind
-        from ecrf.study.synthetic import DEMO_PASSWORD
-
         target = randomized[len(randomized) // 2]
         investigator = ctx.site_users[(target.site.code, Role.INVESTIGATOR)]
         participant_emergency_unblind(actor=investigator, participant=target, password=DEMO_PASSWORD,

@@ -24,6 +24,8 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
+from django.conf import settings
+from django.core.mail import send_mail
 
 from ecrf.accounts.models import User
 from ecrf.accounts.roles import Role, require_role, user_roles
@@ -98,6 +100,7 @@ def participant_emergency_unblind(*, actor: User, participant: Participant, reas
         notify(recipients=recipients, kind="emergency_unblinding", source=f"randomization.unblinding:{record.pk}",
                subject=subject, body=body, link=reverse("crf:participant-detail", args=[locked.pk]))
         if contact:
+            # deferred import: ecrf.randomization.tasks imports this module (its task calls unblinding_notify_safety_contact).
             from ecrf.randomization.tasks import notify_safety_contact
 
             transaction.on_commit(lambda: notify_safety_contact.delay(record.pk))
@@ -106,9 +109,6 @@ def participant_emergency_unblind(*, actor: User, participant: Participant, reas
 
 def unblinding_notify_safety_contact(*, unblinding_id: int) -> bool:
     """E-mail the sponsor's safety contact about an emergency unblinding, once (idempotent)."""
-    from django.conf import settings
-    from django.core.mail import send_mail
-
     with transaction.atomic():
         record = (Unblinding.objects.select_for_update(of=("self",)).select_related("participant", "participant__site", "user")
                   .filter(pk=unblinding_id, kind=UnblindingKind.EMERGENCY).first())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from drf_spectacular.utils import extend_schema, inline_serializer
@@ -52,8 +53,6 @@ class ScheduleViewSet(viewsets.ViewSet):
 
 
 def _iso(value: Any) -> Any:
-    import datetime as dt
-
     if isinstance(value, dict):
         return {k: _iso(v) for k, v in value.items()}
     if isinstance(value, list):

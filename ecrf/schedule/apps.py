@@ -8,4 +8,5 @@ class ScheduleConfig(AppConfig):
     verbose_name = _("Schedule")
 
     def ready(self) -> None:
+        # deferred import: the app registry must be ready (the modules register into it and use models).
         from ecrf.schedule import panels  # noqa: F401  (participant page link)

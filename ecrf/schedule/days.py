@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from ecrf.schedule import timeline
 
@@ -32,3 +33,8 @@ def date_of_day(participant: Any, day: int) -> dt.date:
 
 def bounds_of_day(participant: Any, day: int) -> tuple[dt.datetime, dt.datetime]:
     return timeline.day_bounds(day, randomized_at=participant.randomized_at, tz=site_zone(participant))
+
+
+def zone_of(participant: Any) -> ZoneInfo:
+    """The participant's site time zone, in which study days and dates are counted."""
+    return ZoneInfo(site_zone(participant))

@@ -34,6 +34,8 @@ from ecrf.schedule.engine import (
 )
 from ecrf.study.services import current_protocol
 from ecrf.study.visits import visit_schedule
+from ecrf.dosing.selectors import discontinuations_for
+from ecrf.outcomes.selectors import death_for
 
 # (participant, entries) -> {(content type id, pk): {state, ...}}: queried / verified / signed
 # overlays from later apps; each must cost a fixed number of queries.
@@ -92,9 +94,6 @@ def build_schedule(participant: Any, *, now: Any = None) -> Schedule:
     ctx = ScheduleContext(participant=participant, protocol=protocol, now=now or timezone.now())
     doses = [e for e in entries_by_key.get("dosing.administration", []) if e.given and e.started_at]
     ctx.first_dose_at = min((e.started_at for e in doses), default=None)
-    from ecrf.dosing.selectors import discontinuations_for
-    from ecrf.outcomes.selectors import death_for
-
     death = death_for(participant)
     ctx.died_at = death.died_at if death else None
     ctx.withdrawal = adapters.withdrawal_for(participant)

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from ecrf.accounts.roles import CASEBOOK_READ_ROLES, user_roles
 from ecrf.core.errors import DomainError, forbidden
 from ecrf.schedule.selectors import casebook_grid
+from ecrf.crf.selectors import participant_get
 
 
 @login_required
@@ -24,7 +25,6 @@ def casebook(request: HttpRequest, pk: int) -> HttpResponse:
     except DomainError as exc:
         if exc.status != 409:
             raise
-        from ecrf.crf.selectors import participant_get
 
         participant = participant_get(request.user, pk, CASEBOOK_READ_ROLES)
         return render(request, "schedule/casebook.html", {"participant": participant, "grid": None, "message": exc.message})

@@ -34,6 +34,7 @@ from ecrf.screening.selectors import (
     screening_report,
 )
 from ecrf.screening.specs import CONSENT, SCREENING
+from ecrf.core.errors import invalid
 
 _ScreeningForm = build_serializer(SCREENING)
 _ConsentForm = build_serializer(CONSENT)
@@ -191,8 +192,6 @@ class LabImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     def create(self, request: Request) -> Response:
         upload = request.FILES.get("file")
         if upload is None:
-            from ecrf.core.errors import invalid
-
             raise invalid("Attach the lab's CSV file as 'file'.", file="Required.")
         record = imports.lab_import_csv(actor=request.user, filename=upload.name, content=upload.read())
         code = status.HTTP_201_CREATED if record.status == "accepted" else status.HTTP_400_BAD_REQUEST

@@ -8,4 +8,5 @@ class ScreeningConfig(AppConfig):
     verbose_name = _("Screening")
 
     def ready(self) -> None:
+        # deferred import: the app registry must be ready (the modules register into it and use models).
         from ecrf.screening import home, listeners, panels, specs  # noqa: F401  (forms, listeners, panel, home tasks)

@@ -36,6 +36,7 @@ from ecrf.screening.models import (
 from ecrf.screening.services import require_lab_role
 from ecrf.study.models import Site
 from ecrf.study.services import current_protocol
+from ecrf.screening.specs import CENTRAL_LAB
 
 if TYPE_CHECKING:
     from ecrf.accounts.models import User
@@ -124,8 +125,6 @@ def parse_row(cells: dict[str, str], site: Site, errors: list[str]) -> dict[str,
 
 
 def _apply(actor: User, participant: Participant, data: dict[str, Any], reason: str) -> str:
-    from ecrf.screening.specs import CENTRAL_LAB
-
     current = (CentralLabResult.objects.filter(participant=participant, status__in=(EntryStatus.DRAFT, EntryStatus.SUBMITTED))
                .order_by("-pk").first())
     if current is None:

@@ -2,17 +2,19 @@
 three screening forms, its fixing at randomization, and the central lab's CSV import.
 
 Form entry and correction go through the generic CRF services (``ecrf.crf.services``) with the
-specs of ``ecrf.screening.specs``; their hooks call into this module to validate and to
-recompute the outcome. Everything here is blinded: nothing knows the arm.
+specs of ``ecrf.screening.specs``; their hooks (``ecrf.screening.hooks``) judge the entries by
+the pure ``rules`` and call ``compute_outcome`` here to recompute the outcome. Everything here is blinded: nothing knows the arm.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from ecrf.accounts.roles import SITE_SCOPED_ROLES, Role, require_role, user_roles
 from ecrf.accounts.selectors import member_site_ids
@@ -20,6 +22,7 @@ from ecrf.screening.errors import ScreeningError
 from ecrf.core.errors import DomainError, ErrorCode, invalid
 from ecrf.crf.guard import assert_writable
 from ecrf.crf.models import EntryStatus, Participant
+from ecrf.crf.registry import get_spec
 from ecrf.crf.selectors import participant_get
 from ecrf.crf.services import form_create, participant_create
 from ecrf.deviations.services import deviation_raise_system
@@ -32,7 +35,6 @@ from ecrf.screening.eligibility import (
 )
 from ecrf.screening.models import (
     EXCLUSION_COLUMNS,
-    WITHDRAWAL_ORDER,
     CentralLabResult,
     Consent,
     ConsentBy,
@@ -43,6 +45,14 @@ from ecrf.screening.models import (
     ScreeningCorrection,
     WithdrawalType,
 )
+from ecrf.screening.rules import (
+    consent_counts,
+    exclusion_codes,
+    extra_criteria,
+    ferritin_ng_ml,
+    withdrawal_widens,
+)
+from ecrf.screening.rules import flag_exclusion_codes as _flag_exclusion_codes
 from ecrf.study.models import Site
 from ecrf.study.protocol import Protocol
 from ecrf.study.services import current_protocol
@@ -51,36 +61,26 @@ if TYPE_CHECKING:
     from ecrf.accounts.models import User
 
 _LIVE = (EntryStatus.DRAFT, EntryStatus.SUBMITTED)
+# The keys of the specs in ``specs``, looked up in the form registry: ``specs`` imports ``hooks``,
+# which imports this module, so this module can't import ``specs``.
+SCREENING_KEY = "screening.screening"
+CONSENT_KEY = "screening.consent"
 
 
 # --- configuration ------------------------------------------------------------------------------
-
-
-def extra_criteria(protocol: Protocol) -> list[tuple[str, str]]:
-    """Study-specific exclusion criteria ("code: label" entries of the protocol settings)."""
-    out: list[tuple[str, str]] = []
-    for entry in protocol.extra_exclusion_criteria:
-        code, _, label = entry.partition(":")
-        code = code.strip()
-        if code:
-            out.append((code, label.strip() or code))
-    return out
-
-
-def exclusion_codes(protocol: Protocol) -> list[str]:
-    """Every exclusion criterion that applies: the configured known ones, then the extra ones."""
-    return [*protocol.exclusion_codes, *(code for code, _ in extra_criteria(protocol))]
+# ``extra_criteria`` and ``exclusion_codes`` (imported above from ``rules``) are used by the pages.
 
 
 def flag_exclusion_codes(protocol: Protocol) -> list[str]:
     """Configured criteria with a yes/no column on the form (not computed from numbers)."""
-    return [c for c in protocol.exclusion_codes if c in EXCLUSION_COLUMNS]
+    return _flag_exclusion_codes(protocol, EXCLUSION_COLUMNS)
 
 
 # --- the outcome ------------------------------------------------------------------------------
 
 
-def _live(model: type, participant_id: int | None, *, lock: bool = False) -> Any:
+def live_form(model: type, participant_id: int | None, lock: bool = False) -> Any:
+    """The participant's live (draft or submitted) form of ``model``, the latest one."""
     if participant_id is None:
         return None
     qs = model.objects.filter(participant_id=participant_id, status__in=_LIVE)
@@ -92,13 +92,8 @@ def _live(model: type, participant_id: int | None, *, lock: bool = False) -> Any
 def _consent_given(consent: Consent | None, *, as_randomized: bool) -> bool | None:
     if consent is None:
         return None
-    if consent.decision != ConsentDecision.GIVEN:
-        return False
-    if as_randomized:
-        # After randomization the outcome is judged on the data of the day: the patient's later
-        # refusal or a withdrawal is not an eligibility correction (and not a deviation).
-        return True
-    return consent.patient_decision != PatientDecision.REFUSED and not consent.withdrawal_type
+    return consent_counts(decision=consent.decision, patient_decision=consent.patient_decision,
+                          withdrawn=bool(consent.withdrawal_type), as_randomized=as_randomized)
 
 
 def compute_outcome(screening: Screening, *, consent: Consent | None = None, lab: CentralLabResult | None = None,
@@ -108,8 +103,8 @@ def compute_outcome(screening: Screening, *, consent: Consent | None = None, lab
     (the pure ``assess_eligibility``), and the inputs it was derived from."""
     protocol = protocol or current_protocol()
     if fetch:
-        consent = _live(Consent, screening.participant_id)
-        lab = _live(CentralLabResult, screening.participant_id)
+        consent = live_form(Consent, screening.participant_id)
+        lab = live_form(CentralLabResult, screening.participant_id)
     exclusions: dict[str, bool | None] = {code: getattr(screening, column) for code, column in EXCLUSION_COLUMNS.items()}
     for code, _label in extra_criteria(protocol):
         value = (screening.extra_exclusions or {}).get(code)
@@ -126,7 +121,8 @@ def compute_outcome(screening: Screening, *, consent: Consent | None = None, lab
         corticosteroid_hydrocortisone_mg_per_day=screening.corticosteroid_mg_per_day,
         covid19=screening.covid19,
         consent_given=consent_given,
-        ferritin=lab.ferritin if lab is not None else None,
+        ferritin=(ferritin_ng_ml(lab.ferritin, lab.ferritin_unit)
+                  if lab is not None and lab.ferritin is not None else None),
         hla_dr=lab.hla_dr if lab is not None else None,
     )
     codes = exclusion_codes(protocol)
@@ -150,7 +146,7 @@ def compute_outcome(screening: Screening, *, consent: Consent | None = None, lab
     return result, derived_from
 
 
-def _apply_outcome(screening: Screening, result: EligibilityResult, derived_from: dict[str, Any]) -> bool:
+def apply_outcome(screening: Screening, result: EligibilityResult, derived_from: dict[str, Any]) -> bool:
     """Set the derived fields; True if anything changed."""
     new = {
         "eligibility": result.eligibility,
@@ -167,23 +163,6 @@ def _apply_outcome(screening: Screening, result: EligibilityResult, derived_from
     return changed
 
 
-def derive_screening(form: Screening) -> None:
-    """Spec hook: link a re-screening and recompute the outcome (unless fixed by randomization)."""
-    number = (form.previous_screening_number or "").strip()
-    form.previous_screening_number = number
-    form.rescreen_of = None
-    if number and form.participant_id:
-        form.rescreen_of = (Participant.objects.filter(site_id=form.participant.site_id, screening_number=number)
-                            .exclude(pk=form.participant_id).first())
-    if form.phenotype_fixed_at is not None:
-        return
-    try:
-        result, derived_from = compute_outcome(form)
-    except (ValueError, TypeError):
-        return  # an impossible value: validation reports it next to its field
-    _apply_outcome(form, result, derived_from)
-
-
 def screening_reassess(*, participant: Participant, actor: User | None, cause: str) -> Screening | None:
     """Recompute the outcome after a consent or central-lab change (inside that transaction).
 
@@ -191,14 +170,14 @@ def screening_reassess(*, participant: Participant, actor: User | None, cause: s
     randomization the outcome stays fixed and a differing one is recorded as a correction that
     raises a protocol deviation.
     """
-    screening = _live(Screening, participant.pk, lock=True)
+    screening = live_form(Screening, participant.pk, lock=True)
     if screening is None:
         return None
     if screening.phenotype_fixed_at is not None:
         check_post_randomization_correction(screening=screening, actor=actor, cause=cause)
         return screening
     result, derived_from = compute_outcome(screening)
-    if _apply_outcome(screening, result, derived_from):
+    if apply_outcome(screening, result, derived_from):
         assert_writable(participant=participant, form=screening)
         screening.version += 1
         screening.updated_at = timezone.now()
@@ -254,13 +233,13 @@ def _raise_deviation(screening: Screening, correction: ScreeningCorrection, resu
 def screening_fix_for_randomization(*, actor: User | None, participant: Participant, randomized_at: dt.datetime) -> Screening:
     """Inside the randomization transaction: lock the screening form, check that the participant
     is eligible and consented on the current data, and fix the phenotype for good."""
-    screening = _live(Screening, participant.pk, lock=True)
+    screening = live_form(Screening, participant.pk, lock=True)
     if screening is None:
         raise DomainError(ScreeningError.NO_SCREENING_FORM, "This participant has no screening form; screen the patient first.")
     if screening.phenotype_fixed_at is not None:
         raise DomainError(ScreeningError.PHENOTYPE_FIXED, "This participant's phenotype is already fixed by a randomization.")
-    consent = _live(Consent, participant.pk)
-    lab = _live(CentralLabResult, participant.pk)
+    consent = live_form(Consent, participant.pk)
+    lab = live_form(CentralLabResult, participant.pk)
     result, derived_from = compute_outcome(screening, consent=consent, lab=lab, fetch=False)
     unsubmitted = [label for label, form in (("screening", screening), ("consent", consent), ("central-lab", lab))
                    if form is not None and form.status != EntryStatus.SUBMITTED]
@@ -282,7 +261,7 @@ def screening_fix_for_randomization(*, actor: User | None, participant: Particip
         raise DomainError(ScreeningError.FORMS_NOT_SUBMITTED,
                           f"Submit the {', '.join(unsubmitted)} form{'s' if len(unsubmitted) > 1 else ''} before randomizing.")
     assert_writable(participant=participant, form=screening)
-    _apply_outcome(screening, result, derived_from)
+    apply_outcome(screening, result, derived_from)
     screening.phenotype_fixed_at = randomized_at
     screening.version += 1
     screening.updated_at = timezone.now()
@@ -301,8 +280,6 @@ def screening_register(*, actor: User, site: Site | str, screening_number: str, 
                        submit: bool = False) -> Screening:
     """Enter a screened patient in the screening log: the participant (unique screening number
     per site) and its screening form, together or not at all."""
-    from ecrf.screening.specs import SCREENING
-
     if not isinstance(site, Site):
         code = (site or "").strip() if isinstance(site, str) else ""
         found = Site.objects.filter(code=code).first() if code else None
@@ -311,17 +288,16 @@ def screening_register(*, actor: User, site: Site | str, screening_number: str, 
         site = found
     participant = participant_create(actor=actor, site=site, screening_number=screening_number,
                                      reason="Entered in the screening log")
-    return form_create(actor=actor, spec=SCREENING, participant=participant, data=data, submit=submit)
+    return form_create(actor=actor, spec=get_spec(SCREENING_KEY), participant=participant, data=data, submit=submit)
 
 
 # --- consent lifecycle --------------------------------------------------------------------------
 
 
 def _authorize_consent(actor: User, consent: Consent) -> None:
-    from ecrf.screening.specs import CONSENT
-
-    participant_get(actor, consent.participant_id, CONSENT.read_roles | CONSENT.write_roles)
-    held = user_roles(actor) & CONSENT.write_roles
+    spec = get_spec(CONSENT_KEY)
+    participant_get(actor, consent.participant_id, spec.read_roles | spec.write_roles)
+    held = user_roles(actor) & spec.write_roles
     if not held:
         raise DomainError(ErrorCode.FORBIDDEN, "Your role may not record consent decisions.")
     if held <= SITE_SCOPED_ROLES and consent.participant.site_id not in member_site_ids(actor):
@@ -358,8 +334,6 @@ def _save_consent(consent: Consent, actor: User | None, reason: str) -> Consent:
 
 def _as_aware(value: Any, name: str) -> dt.datetime:
     if isinstance(value, str):
-        from django.utils.dateparse import parse_datetime
-
         parsed = parse_datetime(value.strip())
         if parsed is None:
             raise invalid(f"{name}: give a date and time (YYYY-MM-DD HH:MM).", **{name: "Not a date and time."})
@@ -458,8 +432,7 @@ def consent_withdraw(*, actor: User, consent: Consent, withdrawal_type: str, wit
     if withdrawn_on < timezone.localtime(current.consented_at, _site_zone(current.participant)).date():
         raise invalid("The withdrawal date can't precede the consent.", withdrawn_on="Before the consent.")
     if current.withdrawal_type:
-        old, new = WITHDRAWAL_ORDER.index(current.withdrawal_type), WITHDRAWAL_ORDER.index(withdrawal_type)
-        if new <= old:
+        if not withdrawal_widens(current.withdrawal_type, withdrawal_type):
             raise DomainError(ScreeningError.CONSENT_WITHDRAWN, f"Consent is already withdrawn "
                               f"({current.get_withdrawal_type_display().lower()}); a withdrawal may widen, not narrow "
                               f"or repeat.", fields={"withdrawal_type": "Already withdrawn at least this far."})
@@ -473,8 +446,6 @@ def consent_withdraw(*, actor: User, consent: Consent, withdrawal_type: str, wit
 
 
 def _site_zone(participant: Participant) -> Any:
-    import zoneinfo
-
     return zoneinfo.ZoneInfo(participant.site.time_zone)
 
 
@@ -484,6 +455,6 @@ def require_lab_role(actor: User) -> None:
 
 __all__ = [
     "COMPUTED_EXCLUSIONS", "compute_outcome", "consent_record_patient_decision", "consent_withdraw",
-    "derive_screening", "exclusion_codes", "extra_criteria", "screening_fix_for_randomization", "screening_reassess",
+    "exclusion_codes", "extra_criteria", "screening_fix_for_randomization", "screening_reassess",
     "screening_register",
 ]

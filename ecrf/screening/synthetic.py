@@ -25,6 +25,7 @@ from ecrf.core.synthetic import SyntheticContext, register_step
 from ecrf.screening.models import EXCLUSION_COLUMNS
 from ecrf.screening.services import screening_register
 from ecrf.screening.specs import CENTRAL_LAB, CONSENT
+from ecrf.screening.models import Screening
 
 SCREENED_PER_RANDOMIZED = 2.4
 TRIAL_DAYS = 150
@@ -119,7 +120,6 @@ def generate(ctx: SyntheticContext) -> None:
         except DomainError as exc:  # a demo row the rules refuse is reported, not hidden
             ctx.say(f"screening {number} refused: {exc.message}")
     ctx.data["screened"] = screened
-    from ecrf.screening.models import Screening
 
     outcomes = Screening.objects.filter(participant__in=[s["participant"] for s in screened])
     eligible = outcomes.filter(eligibility="eligible").count()

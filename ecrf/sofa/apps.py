@@ -8,4 +8,5 @@ class SofaConfig(AppConfig):
     verbose_name = _("SOFA")
 
     def ready(self) -> None:
+        # deferred import: the app registry must be ready (the modules register into it and use models).
         from ecrf.sofa import listeners, panels, specs  # noqa: F401  (registers the form, panels, listeners)

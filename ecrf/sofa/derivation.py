@@ -18,6 +18,7 @@ from typing import Any
 from ecrf.sofa import scoring
 from ecrf.sofa.models import OBSERVED_STATUSES, SCORING_VERSION, SofaDay
 from ecrf.study.protocol import DEFAULT_PROTOCOL
+from ecrf.study.services import current_protocol
 
 INPUT_FIELDS = (
     "pao2", "pao2_unit", "fio2", "respiratory_support", "platelets", "bilirubin", "bilirubin_unit", "map",
@@ -118,3 +119,31 @@ def rescore_series(forms: list[SofaDay]) -> list[SofaDay]:
         if form.status in OBSERVED_STATUSES:
             previous = stored_score(form) or previous
     return changed
+
+
+# --- the ``sofa.sofa_day`` spec's hooks ---------------------------------------------------------
+
+
+def derive_form(form: SofaDay) -> None:
+    # Invariant 8: subscores and total are computed here from the raw values, never sent.
+    apply_score(form, previous_score(form) if form.day else None)
+
+
+def validate_form(form: SofaDay) -> dict[str, str]:
+    return day_errors(form, current_protocol().sofa_days)
+
+
+def _text(value: Any) -> Any:
+    # Decimals as strings, like every other decimal of the API (no float rounding).
+    return None if value is None else str(value)
+
+
+def api_representation(form: SofaDay, data: dict[str, Any]) -> dict[str, Any]:
+    """The API groups what the server derived: ``subscores`` (an object), ``total``, the
+    normalized values, and which components were missing and how they were filled."""
+    data["subscores"] = {name: data.pop(name) for name in scoring.COMPONENTS}
+    data["normalized"] = {name: _text(data.pop(name)) for name in NORMALIZED_FIELDS}
+    data["missing"] = data.pop("missing_components")
+    data["imputed"] = data.pop("imputed_components")
+    data["review_flags"] = data.pop("review_flags")
+    return data

@@ -10,12 +10,15 @@ from __future__ import annotations
 import random
 from decimal import Decimal
 from typing import Any
+from django.utils import timezone
 
 from ecrf.crf.services import form_create
 from ecrf.core.synthetic import SyntheticContext, register_step
 from ecrf.sofa.scoring import COMPONENTS
 from ecrf.sofa.services import endpoints_deferred
 from ecrf.sofa.specs import SOFA_DAY
+from ecrf.schedule.days import date_of_day, day_of_moment
+from ecrf.schedule.synthetic_plan import plan, randomized_participants
 
 D = Decimal
 SOFA_DAYS = 15
@@ -79,11 +82,6 @@ def trajectory(rng: random.Random, *, dies: bool | None = None) -> tuple[str, li
 
 
 def generate(ctx: SyntheticContext) -> None:
-    from django.utils import timezone
-
-    from ecrf.schedule.days import date_of_day, day_of_moment
-    from ecrf.schedule.synthetic_plan import plan, randomized_participants
-
     rng = ctx.rng
     participants = randomized_participants(ctx)
     fates = plan(ctx)

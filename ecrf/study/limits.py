@@ -20,6 +20,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils import timezone
 from django.utils.deconstruct import deconstructible
+from ecrf.study.services import current_protocol
 
 # A bedside clock a few minutes ahead of the server is a clock difference, not the future.
 CLOCK_SKEW = dt.timedelta(minutes=5)
@@ -30,8 +31,6 @@ EARLIEST_PLAUSIBLE_DATE = dt.date(1900, 1, 1)
 
 
 def study_start() -> dt.date:
-    from ecrf.study.services import current_protocol  # at call time: the live configuration
-
     return current_protocol().study_start()
 
 
