@@ -36,29 +36,29 @@ class Outbox(NamedTuple):
 
 _COLUMNS = ("public_id", "recipient_id", "kind", "source", "threshold", "subject", "body", "link", "created_at", "state", "attempts",
             "last_error")
-_PG_TYPES = ("bigint[]", "text[]", "text[]", "text[]", "text[]", "text[]", "text[]", "timestamptz[]", "text[]", "int[]", "text[]")
+_PG_TYPES = ("uuid[]", "bigint[]", "text[]", "text[]", "text[]", "text[]", "text[]", "text[]", "timestamptz[]", "text[]", "int[]", "text[]")
 
 
 def _pg_insert(rows: list[tuple[Any, ...]]) -> None:
     """One INSERT ... SELECT unnest(...) whatever the number of rows (the clock job writes tens
     of thousands at once); ON CONFLICT DO NOTHING is the unique key's idempotence.
 
-    Two things keep it cheap (benchmarks/clocks.py): the arrays are sent as binary parameters
-    bound by the server (``%b`` on a server-binding cursor), because Django's client-side binding
-    quotes and escapes every element of every array in Python, which cost more than the insert
-    itself; and the opaque ``public_id`` is drawn by the database (``gen_random_uuid()``, random
-    version 4 like the model's default), not by 70,000 calls of ``uuid.uuid4()``. The cursor is
-    wrapped like any Django cursor, so it runs in the caller's transaction and is logged and
-    counted in tests."""
+    The arrays are sent as binary parameters bound by the server (``%b`` on a server-binding
+    cursor), which keeps it cheap (benchmarks/clocks.py): Django's client-side binding quotes and
+    escapes every element of every array in Python, which cost more than the insert itself. The
+    opaque ``public_id`` is drawn here, by ``uuid.uuid4()`` like the model's default (random
+    version 4), not by the database: ids then come from one source whatever the database, which
+    the counterfactual blinding test seeds. The cursor is wrapped like any Django cursor, so it
+    runs in the caller's transaction and is logged and counted in tests."""
     table = Notification._meta.db_table
     select = ", ".join(f"%b::{t}" for t in _PG_TYPES)
-    sql = (f'INSERT INTO "{table}" ({", ".join(_COLUMNS)}) SELECT gen_random_uuid(), * FROM unnest({select}) '
+    sql = (f'INSERT INTO "{table}" ({", ".join(_COLUMNS)}) SELECT * FROM unnest({select}) '
            "ON CONFLICT DO NOTHING")
     connection.ensure_connection()
     raw = psycopg.Cursor(connection.connection)
     cursor = connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw)
     with cursor:
-        cursor.execute(sql, [list(column) for column in zip(*rows, strict=True)])
+        cursor.execute(sql, [list(column) for column in zip(*((uuid.uuid4(), *row) for row in rows), strict=True)])
 
 
 def notify_many(entries: Iterable[Outbox]) -> int:
