@@ -45,12 +45,13 @@ def _service_problem(marker: str) -> str | None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The exhaustive URL walks first, longest first: under pytest-xdist they then run beside the
-    rest of the suite instead of after it, on one core while the other core is idle."""
+    """The exhaustive URL walks first, the counterfactual module (the longest) before the matrix:
+    under pytest-xdist (--dist loadfile, as CI runs it) each then runs beside the rest of the
+    suite instead of after it, on one core while the other core is idle."""
     def weight(item: pytest.Item) -> int:
         if item.get_closest_marker("exhaustive") is None:
             return 2
-        return 0 if item.get_closest_marker("xdist_group") is not None else 1
+        return 0 if "counterfactual" in item.nodeid else 1
 
     items.sort(key=weight)  # stable: the order within each class is kept
 

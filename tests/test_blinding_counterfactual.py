@@ -35,8 +35,9 @@ from tests.blinding.capture import Capture, Recorder, capture, differences
 from tests.blinding.world import BLINDED_ROLES, World, build_world
 
 # The worlds are built in the module's shared fixture, each in its own rolled-back transaction.
-# One pytest-xdist process runs the whole module (with --dist loadgroup), so the worlds are built once.
-pytestmark = [pytest.mark.django_db, pytest.mark.exhaustive, pytest.mark.xdist_group("counterfactual")]
+# CI runs pytest-xdist with --dist loadfile: one process runs the whole module, so the worlds are
+# built once.
+pytestmark = [pytest.mark.django_db, pytest.mark.exhaustive]
 
 
 def walk_everything(rec: Recorder, world: World, only: Callable[[str], bool] = lambda name: True) -> None:
