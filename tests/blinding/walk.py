@@ -23,7 +23,7 @@ from ecrf.crf.views import _STATUS_ACTIONS
 from ecrf.dosing.models import Administration
 from ecrf.notifications.models import Notification
 from ecrf.pharmacy.models import Preparation
-from ecrf.randomization.models import AllocationList
+from ecrf.randomization.models import AllocationList, Assignment
 from ecrf.schedule.days import day_of_moment
 from ecrf.screening.models import Consent, LabImport
 from ecrf.study.models import Site
@@ -64,14 +64,20 @@ def patterns() -> list[Pattern]:
 
 def objects(model: Any, attribute: str = "pk") -> list[Any]:
     """The objects of ``model`` to request: every one of a small table; of a participant's
-    objects, the first of each participant (so every participant, both phenotypes and both
-    sites, is covered at a bounded cost); of a large table, the four newest."""
+    objects, the first of each participant with an arm (so every randomized participant, both
+    phenotypes and both sites, is covered at a bounded cost); of a large table, the four newest.
+
+    A participant without an arm has the same objects in both worlds by construction; what a
+    page of its could show of others' arms, its participant pages show (they are walked for
+    every participant), and the same objects of the randomized participants are walked."""
     fields = {f.name for f in model._meta.get_fields()}
     rows = list(model.objects.order_by("pk").values_list(attribute, *(["participant_id"] if "participant" in fields else [])))
     if "participant" in fields:
+        with_arm = set(_participants(with_arm=True))
         first: dict[Any, Any] = {}
         for value, participant in rows:
-            first.setdefault(participant, value)
+            if participant in with_arm:
+                first.setdefault(participant, value)
         return sorted(first.values(), key=[v for v, _ in rows].index)
     values = [r[0] for r in rows]
     return values if len(values) <= 12 else values[-4:]
@@ -81,8 +87,12 @@ def _pks(model: Any) -> list[dict[str, Any]]:
     return [{"pk": v} for v in objects(model)]
 
 
-def _participants() -> list[Any]:
-    return list(Participant.objects.order_by("pk").values_list("pk", flat=True))
+def _participants(*, with_arm: bool = False) -> list[Any]:
+    """Every participant, or those with an arm (randomized: an assignment to a slot)."""
+    found = Participant.objects.order_by("pk")
+    if with_arm:
+        found = found.filter(pk__in=Assignment.objects.values("participant_id"))
+    return list(found.values_list("pk", flat=True))
 
 
 def _study_days() -> list[int]:
@@ -129,7 +139,8 @@ HTML: dict[str, Callable[[], list[dict[str, Any]]]] = {
     "notifications:mark-read": lambda: [{"pk": v} for v in objects(Notification, "public_id")],
     "crf:participant-detail": lambda: [{"pk": pk} for pk in _participants()],
     "crf:participant-history": lambda: [{"pk": pk} for pk in _participants()],
-    "crf:form-new": lambda: [{"pk": pk, "slug": s.slug} for pk in _participants() for s in all_specs()],
+    # A participant and a second argument (a form kind, a study day): the participants with an arm.
+    "crf:form-new": lambda: [{"pk": pk, "slug": s.slug} for pk in _participants(with_arm=True) for s in all_specs()],
     "crf:form-detail": _forms,
     "crf:form-history": _forms,
     "crf:form-status": lambda: [{**f, "action": a} for f in _forms() for a in _STATUS_ACTIONS],
@@ -141,7 +152,7 @@ HTML: dict[str, Callable[[], list[dict[str, Any]]]] = {
     "randomization:list-detail": lambda: _pks(AllocationList),
     "pharmacy:participant": lambda: [{"pk": pk} for pk in _participants()],
     "schedule:casebook": lambda: [{"pk": pk} for pk in _participants()],
-    "dosing:day": lambda: [{"pk": pk, "day": d} for pk in _participants() for d in _study_days()],
+    "dosing:day": lambda: [{"pk": pk, "day": d} for pk in _participants(with_arm=True) for d in _study_days()],
     "safety:ae-detail": lambda: _pks(AdverseEvent),
     "safety:assess": lambda: _pks(AdverseEvent),
     "safety:followup-request": lambda: _pks(AdverseEvent),
