@@ -185,6 +185,10 @@ LANGUAGES = [
     ("es", _("Spanish")),
 ]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Entry accepts ISO 8601 dates and times only, in every language (ecrf/formats): never month-first.
+FORMAT_MODULE_PATH = ["ecrf.formats"]
+DATE_INPUT_FORMATS = ["%Y-%m-%d"]
+DATETIME_INPUT_FORMATS = ["%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S"]
 USE_I18N = True
 # Stored in UTC; shown in the viewer's site time zone (SiteTimezoneMiddleware).
 TIME_ZONE = "UTC"

@@ -19,6 +19,7 @@ from ecrf.accounts.roles import SITE_ENTRY_ROLES, Role, user_roles
 from ecrf.audit.models import EventKind
 from ecrf.audit.services import event_record
 from ecrf.core.errors import DomainError, forbidden, not_found
+from ecrf.core.fields import EntryDateTimeField
 from safety import links, selectors, services
 from safety.meddra import suggestions
 from safety.models import (
@@ -43,7 +44,7 @@ CAUSALITY_CHOICES = [("", "— (as the investigator)")] + list(Causality.choices
 
 class SubmissionForm(forms.Form):
     expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
-    submitted_at = forms.DateTimeField(label="Sent at", widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    submitted_at = EntryDateTimeField(label="Sent at", widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
                                        help_text="In your time zone.")
     recipient = forms.CharField(label="Sent to", max_length=200)
     reference = forms.CharField(label="Reference", max_length=100)
@@ -57,7 +58,7 @@ class FollowUpRequestForm(forms.Form):
 class AssessmentForm(forms.Form):
     expected = forms.ChoiceField(label="Expected under the reference safety information", choices=YES_NO, widget=forms.RadioSelect)
     rsi_reference = forms.CharField(label="Reference safety information (document, version)", max_length=200)
-    sponsor_aware_at = forms.DateTimeField(label="Sponsor became aware at", widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    sponsor_aware_at = EntryDateTimeField(label="Sponsor became aware at", widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
     sponsor_causality_iv = forms.ChoiceField(label="Sponsor causality, IV study drug", choices=CAUSALITY_CHOICES, required=False)
     sponsor_causality_sc = forms.ChoiceField(label="Sponsor causality, SC study drug", choices=CAUSALITY_CHOICES, required=False)
 
@@ -69,7 +70,7 @@ class UnblindForm(forms.Form):
 
 class SusarReportForm(forms.Form):
     clock = forms.IntegerField(widget=forms.HiddenInput)
-    submitted_at = forms.DateTimeField(label="Sent at", widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    submitted_at = EntryDateTimeField(label="Sent at", widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
     recipient = forms.CharField(label="Sent to (authority)", max_length=200)
     reference = forms.CharField(label="Reference", max_length=100)
 

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy
 
 from ecrf.accounts.roles import PARTICIPANT_LIST_ROLES, user_roles
 from ecrf.core.errors import DomainError, forbidden
+from ecrf.core.fields import entry_formfield
 from ecrf.crf import services
 from ecrf.crf.history import form_history, participant_history
 from ecrf.crf.models import EntryStatus
@@ -42,7 +43,7 @@ class StatusForm(forms.Form):
 
 
 def _entry_form(spec: FormSpec, data: Any = None, instance: Any = None, initial: dict[str, Any] | None = None) -> forms.ModelForm:
-    form_class = forms.modelform_factory(spec.model, fields=spec.fields)
+    form_class = forms.modelform_factory(spec.model, fields=spec.fields, formfield_callback=entry_formfield)
     return form_class(data=data, instance=instance, initial=initial, prefix="f")
 
 

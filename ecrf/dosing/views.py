@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy
 
 from ecrf.accounts.roles import CASEBOOK_READ_ROLES, user_roles
 from ecrf.core.errors import DomainError, forbidden
+from ecrf.core.fields import EntryDateTimeField
 from ecrf.crf.selectors import participant_get
 from ecrf.crf.services import form_create
 from ecrf.dosing.models import NotGivenReason
@@ -25,7 +26,7 @@ from ecrf.schedule.selectors import build_schedule
 class DoseForm(forms.Form):
     given = forms.TypedChoiceField(label=gettext_lazy("Given?"), choices=[("yes", gettext_lazy("Given")), ("no", gettext_lazy("Not given"))],
                                    widget=forms.RadioSelect, coerce=lambda v: v == "yes")
-    started_at = forms.DateTimeField(label=gettext_lazy("Actual start time"), required=False,
+    started_at = EntryDateTimeField(label=gettext_lazy("Actual start time"), required=False,
                                      widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
                                      input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"])
     duration_minutes = forms.IntegerField(label=gettext_lazy("Duration (minutes)"), required=False, min_value=0)

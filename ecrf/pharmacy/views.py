@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from ecrf.core.errors import DomainError, not_found
+from ecrf.core.fields import EntryDateTimeField
 from ecrf.pharmacy import services
 from ecrf.pharmacy.models import Preparation, Product, Route
 from ecrf.pharmacy.selectors import pharmacy_participant, worklist
@@ -27,7 +28,7 @@ class PreparationForm(forms.Form):
     lot = forms.CharField(label=gettext_lazy("Lot number"), max_length=60)
     dose = forms.CharField(label=gettext_lazy("Dose"), max_length=100, required=False,
                            help_text=gettext_lazy("Leave empty for the protocol's dose."))
-    prepared_at = forms.DateTimeField(label=gettext_lazy("Prepared at"), required=False,
+    prepared_at = EntryDateTimeField(label=gettext_lazy("Prepared at"), required=False,
                                       widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
                                       help_text=gettext_lazy("Empty: now."))
 

@@ -18,6 +18,7 @@ from ecrf.accounts.roles import SITE_ENTRY_ROLES, Role, user_roles
 from ecrf.accounts.selectors import member_site_ids
 from ecrf.crf.views import apply_error as _apply_error
 from ecrf.core.errors import DomainError, forbidden
+from ecrf.core.fields import EntryDateField, EntryDateTimeField, entry_formfield
 from ecrf.crf import services as crf_services
 from ecrf.crf.panels import panels_for
 from ecrf.crf.selectors import form_get, participant_get
@@ -59,7 +60,7 @@ def _screening_form_class() -> type[forms.ModelForm]:
     attrs: dict[str, Any] = {}
     for code, label in services.extra_criteria(protocol):
         attrs[f"extra_{code}"] = forms.NullBooleanField(label=label, required=False)
-    base = forms.modelform_factory(Screening, fields=fields, widgets={"sepsis3_at": _DT})
+    base = forms.modelform_factory(Screening, fields=fields, formfield_callback=entry_formfield, widgets={"sepsis3_at": _DT})
     return type("ScreeningEntryForm", (base,), attrs)
 
 
@@ -184,7 +185,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
 class PatientDecisionForm(forms.Form):
     expected_version = forms.IntegerField(widget=forms.HiddenInput)
     decision = forms.ChoiceField(label=gettext_lazy("Patient's decision"), choices=PatientDecision.choices)
-    decided_at = forms.DateTimeField(label=gettext_lazy("Date and time of the decision"), widget=_DT)
+    decided_at = EntryDateTimeField(label=gettext_lazy("Date and time of the decision"), widget=_DT)
     form_version = forms.CharField(label=gettext_lazy("Consent form version signed by the patient"), required=False)
     withdrawal_type = forms.ChoiceField(label=gettext_lazy("If refused: what the refusal withdraws from"),
                                         choices=[("", "—"), *WithdrawalType.choices], required=False,
@@ -195,7 +196,7 @@ class PatientDecisionForm(forms.Form):
 class WithdrawalForm(forms.Form):
     expected_version = forms.IntegerField(widget=forms.HiddenInput)
     withdrawal_type = forms.ChoiceField(label=gettext_lazy("Withdrawal"), choices=WithdrawalType.choices)
-    withdrawn_on = forms.DateField(label=gettext_lazy("Date of withdrawal"), widget=_DATE)
+    withdrawn_on = EntryDateField(label=gettext_lazy("Date of withdrawal"), widget=_DATE)
     reason = forms.CharField(label=gettext_lazy("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args: Any, allow_data_use: bool = False, **kwargs: Any) -> None:

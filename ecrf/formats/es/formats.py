@@ -1,0 +1,1 @@
+from ecrf.formats.iso import DATE_INPUT_FORMATS, DATETIME_INPUT_FORMATS, TIME_INPUT_FORMATS  # noqa: F401
