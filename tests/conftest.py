@@ -54,6 +54,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return 0 if "counterfactual" in item.nodeid else 1
 
     items.sort(key=weight)  # stable: the order within each class is kept
+    if os.environ.get("ECRF_DATABASE_TESTS_ONLY") == "1":
+        # CI's second pass, on SQLite, is about the database: a test that touches none gives the
+        # same result on either and already ran in the PostgreSQL pass.
+        uses_db = {"db", "transactional_db", "django_db_reset_sequences", "django_db_serialized_rollback", "live_server"}
+        kept = [i for i in items if i.get_closest_marker("django_db") is not None or uses_db & set(getattr(i, "fixturenames", ()))]
+        kept_ids = {id(i) for i in kept}
+        config.hook.pytest_deselected(items=[i for i in items if id(i) not in kept_ids])
+        items[:] = kept
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
