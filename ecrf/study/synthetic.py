@@ -14,6 +14,7 @@ DEMO_SITES = (
     ("MIL", "Ospedale San Raffaele (demo)", "IT", "Europe/Rome"),
 )
 DEMO_PASSWORD = "Demo-Password-2026!"
+SECOND_SAFETY_OFFICER = "safety_officer_2"
 
 
 def generate(ctx: SyntheticContext) -> None:
@@ -41,7 +42,13 @@ def generate(ctx: SyntheticContext) -> None:
                 actor=None, username=username, roles=[role], password=DEMO_PASSWORD, email=f"{username}@example.org",
                 first_name=role.replace("_", " ").title(), is_lead_safety_officer=(role == Role.SAFETY_OFFICER))[0]
             ctx.users[role] = user
-    ctx.say(f"{len(ctx.sites)} sites; {len(ctx.users) + len(ctx.site_users)} role accounts.")
+    # A second safety officer: an adjudication needs two independent reviewers.
+    second = User.objects.filter(username=SECOND_SAFETY_OFFICER).first() or user_create(
+        actor=None, username=SECOND_SAFETY_OFFICER, roles=[Role.SAFETY_OFFICER], password=DEMO_PASSWORD,
+        email=f"{SECOND_SAFETY_OFFICER}@example.org", first_name="Second", last_name="Safety Officer")[0]
+    ctx.data["second_safety_officer"] = second
+    accounts = {u.pk for u in (*ctx.users.values(), *ctx.site_users.values(), second)}
+    ctx.say(f"{len(ctx.sites)} sites; {len(accounts)} user accounts.")
 
 
 register_step(generate, order=10)

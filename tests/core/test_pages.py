@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 from django.test import Client
 
+from ecrf.accounts.models import User
 from ecrf.accounts.roles import Role
 from tests.conftest import PASSWORD
 
@@ -36,6 +37,14 @@ def test_home_page_tells_each_role_what_to_do(users, participant_a):
     assert "Participants" in html and "1 screened" in html
     admin_html = logged_in(users[Role.ADMIN]).get("/").content.decode()
     assert "Users, sites and roles" in admin_html and "screened" not in admin_html
+
+
+def test_a_user_without_a_role_is_told_so_in_a_sentence(study):
+    # An account added in the admin before any role is granted (the admin's add-user form saves
+    # through create_user; the project's user_create always grants a role).
+    html = logged_in(User.objects.create_user(username="no-role-yet", password=PASSWORD)).get("/").content.decode()
+    assert "Your account has no role in this study yet" in html
+    assert "Your roles" not in html
 
 
 def test_participant_api_list_costs_fixed_queries(api, users, make_participant, django_assert_max_num_queries):

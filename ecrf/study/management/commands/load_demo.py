@@ -2,7 +2,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from ecrf.accounts.roles import Role
-from ecrf.study.synthetic import DEMO_PASSWORD
+from ecrf.study.synthetic import DEMO_PASSWORD, SECOND_SAFETY_OFFICER
 from ecrf.study.models import Study
 
 
@@ -19,5 +19,7 @@ class Command(BaseCommand):
         for role in Role.values:
             if role in {"investigator", "coordinator", "pharmacist", "monitor"}:
                 self.stdout.write(f"  {role:18} {role}_ath  (also {role}_nij, {role}_mil)")
+            elif role == Role.SAFETY_OFFICER:
+                self.stdout.write(f"  {role:18} {role}  (and {SECOND_SAFETY_OFFICER}, the second adjudication reviewer)")
             else:
                 self.stdout.write(f"  {role:18} {role}")
