@@ -68,3 +68,13 @@ def test_api_schema_and_docs_render(api, users):
     client = api(users[Role.COORDINATOR])
     assert client.get("/api/schema/").status_code == 200
     assert client.get("/api/docs/").status_code == 200
+
+
+def test_a_refused_admin_page_is_logged_as_one_line_without_a_traceback(users, caplog):
+    # The data manager works in the admin's clinical views but does not manage user accounts.
+    with caplog.at_level("WARNING", logger="django.request"):
+        response = logged_in(users[Role.DATA_MANAGER]).get("/admin/accounts/user/")
+    assert response.status_code == 403
+    refused = [r for r in caplog.records if r.name == "django.request" and getattr(r, "status_code", None) == 403]
+    assert refused and all(r.exc_info is None for r in refused)
+    assert "Traceback" not in caplog.text
