@@ -3,6 +3,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.contrib.staticfiles import finders
 from django.test import Client
 
 from ecrf.accounts.models import User
@@ -78,3 +79,9 @@ def test_a_refused_admin_page_is_logged_as_one_line_without_a_traceback(users, c
     refused = [r for r in caplog.records if r.name == "django.request" and getattr(r, "status_code", None) == 403]
     assert refused and all(r.exc_info is None for r in refused)
     assert "Traceback" not in caplog.text
+
+
+def test_every_page_names_its_icon_and_the_icon_is_served(users):
+    html = logged_in(users[Role.COORDINATOR]).get("/").content.decode()
+    assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in html
+    assert finders.find("favicon.svg")
