@@ -8,7 +8,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from safety.meddra import DEMO_DIR, coding_for, soc_paths, suggestions
+from safety.meddra import DEMO_DIR, coding_for, ensure_demo_dictionary, soc_paths, suggestions
 from safety.models import MeddraLink, MeddraRelease, MeddraTerm
 
 pytestmark = pytest.mark.django_db
@@ -21,9 +21,9 @@ def test_import_meddra_loads_all_five_levels_links_and_primary_soc(tmp_path):
     call_command("import_meddra", str(release_dir), stdout=out)
     assert "DEMO-1.0" in out.getvalue()
     counts = {lvl: MeddraTerm.objects.filter(level=lvl).count() for lvl in ("soc", "hlgt", "hlt", "pt", "llt")}
-    assert counts == {"soc": 7, "hlgt": 6, "hlt": 7, "pt": 9, "llt": 17}
-    assert MeddraLink.objects.count() == 23
-    assert MeddraRelease.objects.get().counts["llt"] == 17
+    assert counts == {"soc": 13, "hlgt": 14, "hlt": 17, "pt": 21, "llt": 58}
+    assert MeddraLink.objects.count() == 53  # 21 HLT-PT, 17 HLGT-HLT and 15 SOC-HLGT links
+    assert MeddraRelease.objects.get().counts["llt"] == 58
     # Multiaxial: GI haemorrhage sits under two SOCs; its primary SOC is gastrointestinal.
     paths = soc_paths(93000002)
     assert {p["soc_code"] for p in paths} == {90000003, 90000005}
@@ -33,7 +33,7 @@ def test_import_meddra_loads_all_five_levels_links_and_primary_soc(tmp_path):
                                                                   "Gastrointestinal disorders (demo)")
     # Importing again replaces the dictionary (no duplicates).
     call_command("import_meddra", "--demo", stdout=StringIO())
-    assert MeddraTerm.objects.filter(level="llt").count() == 17
+    assert MeddraTerm.objects.filter(level="llt").count() == 58
 
 
 def test_import_refuses_an_incomplete_or_inconsistent_release(tmp_path):
@@ -51,9 +51,25 @@ def test_import_refuses_an_incomplete_or_inconsistent_release(tmp_path):
 def test_suggestions_search_current_terms_with_their_hierarchy(meddra, django_assert_max_num_queries):
     with django_assert_max_num_queries(3):
         found = suggestions("bleeding")
-    assert [(c.llt_name, c.pt_name) for c in found] == [("Bleeding from line site", "Catheter site haemorrhage"),
-                                                        ("Gastrointestinal bleeding", "Gastrointestinal haemorrhage")]
+    # Terms that start with the word first, then the others, each group by name.
+    assert [(c.llt_name, c.pt_name) for c in found] == [
+        ("Bleeding", "Haemorrhage"), ("Bleeding at puncture site", "Haemorrhage"),
+        ("Bleeding from line site", "Catheter site haemorrhage"), ("Bleeding gums", "Haemorrhage"),
+        ("Brain bleeding", "Cerebral haemorrhage"), ("Gastrointestinal bleeding", "Gastrointestinal haemorrhage"),
+        ("Intracranial bleeding", "Cerebral haemorrhage"), ("Nose bleeding", "Haemorrhage")]
     # Starts-with first; non-current terms last.
     names = [c.llt_name for c in suggestions("haem")]
     assert names[-1] == "Haemorrhage at catheter NOS"
     assert suggestions("") == []
+
+
+@pytest.mark.parametrize(("typed", "expected_pt"), [
+    ("kidney", "Acute kidney injury"), ("injury kidney", "Acute kidney injury"), ("acute renal", "Acute kidney injury"),
+    ("anemia", "Anaemia"), ("bleeding", "Haemorrhage"), ("bleeding gastrointestinal", "Gastrointestinal haemorrhage"),
+    ("pneumonia", "Pneumonia"), ("platelets", "Thrombocytopenia"),
+])
+def test_the_demo_dictionary_finds_common_terms_by_words_in_any_order(typed, expected_pt):
+    ensure_demo_dictionary()
+    found = suggestions(typed)
+    assert expected_pt in {c.pt_name for c in found}, (typed, [c.llt_name for c in found])
+    assert all(c.soc_name for c in found)  # every term reaches its primary system organ class
