@@ -65,8 +65,11 @@ def administration_problems(entry: AdministrationEntry, *, context: Administrati
     if entry.given:
         if entry.reason_not_given or entry.reason_other:
             return {"reason_not_given": "A reason is recorded only for a dose that was not given."}
-        missing = [name for name, value in (("started_at", entry.started_at), ("duration_minutes", entry.duration_minutes),
-                                            ("volume_ml", entry.volume_ml)) if value in (None, "")]
+        # An infusion has a duration; a subcutaneous injection is given at once and has none.
+        required = (("started_at", entry.started_at), ("duration_minutes", entry.duration_minutes), ("volume_ml", entry.volume_ml))
+        if entry.route != IV:
+            required = tuple(pair for pair in required if pair[0] != "duration_minutes")
+        missing = [name for name, value in required if value in (None, "")]
         if missing:
             return {missing[0]: "Required when the dose was given."}
         if entry.volume_ml is not None and entry.volume_ml <= 0:

@@ -24,11 +24,18 @@ from ecrf.schedule.selectors import build_schedule
 
 
 class DoseForm(forms.Form):
+    """One IV infusion. Nothing is preselected: whether the dose was given, and when, is what
+    the nurse records, so the page never suggests an answer (the due time is used only when the
+    user ticks that the dose started on time)."""
+
     given = forms.TypedChoiceField(label=gettext_lazy("Given?"), choices=[("yes", gettext_lazy("Given")), ("no", gettext_lazy("Not given"))],
-                                   widget=forms.RadioSelect, coerce=lambda v: v == "yes")
+                                   widget=forms.RadioSelect, coerce=lambda v: v == "yes",
+                                   error_messages={"required": gettext_lazy("Say whether the dose was given or not.")})
+    at_due_time = forms.BooleanField(label=gettext_lazy("Started at the due time"), required=False)
     started_at = EntryDateTimeField(label=gettext_lazy("Actual start time"), required=False,
                                      widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-                                     input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"])
+                                     input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+                                     help_text=gettext_lazy("Leave empty if you ticked 'Started at the due time'."))
     duration_minutes = forms.IntegerField(label=gettext_lazy("Duration (minutes)"), required=False, min_value=0)
     volume_ml = forms.DecimalField(label=gettext_lazy("Volume given (mL)"), required=False, max_digits=6, decimal_places=2)
     interrupted = forms.BooleanField(label=gettext_lazy("Interrupted"), required=False)
@@ -37,6 +44,15 @@ class DoseForm(forms.Form):
     reason_not_given = forms.ChoiceField(label=gettext_lazy("Reason not given"), required=False,
                                          choices=[("", "—"), *NotGivenReason.choices])
     reason_other = forms.CharField(label=gettext_lazy("Other reason"), required=False, max_length=300)
+
+
+class InjectionForm(DoseForm):
+    """One SC injection: given at once, so no duration and no interruption."""
+
+    duration_minutes = None
+    interrupted = None
+    interruption_minutes = None
+    interruption_notes = None
 
 
 @login_required
@@ -60,15 +76,17 @@ def dosing_day(request: HttpRequest, pk: int, day: int) -> HttpResponse:
             form = None
             if can_write and f.entry is None:
                 bound = request.POST if posted_slot == slot_id else None
-                form = DoseForm(bound, prefix=slot_id, initial={"given": "yes", "started_at": timezone.localtime(f.slot.opens_at, zone).strftime("%Y-%m-%dT%H:%M")})
+                form_class = DoseForm if f.slot.treatment_route == "iv" else InjectionForm
+                form = form_class(bound, prefix=slot_id)
+                if bound is not None and form.is_valid() and form.cleaned_data["at_due_time"] and form.cleaned_data["started_at"]:
+                    form.add_error("started_at", _("Either tick 'Started at the due time' or enter the start time, not both."))
                 if bound is not None and form.is_valid():
-                    data = {k: v for k, v in form.cleaned_data.items() if v not in (None, "")}
+                    data = {k: v for k, v in form.cleaned_data.items() if v not in (None, "") and k != "at_due_time"}
                     data["given"] = form.cleaned_data["given"]
-                    if not data["given"]:
-                        # The start time is prefilled with the due time; a dose not given has none.
-                        for name in ("started_at", "duration_minutes", "volume_ml"):
-                            data.pop(name, None)
-                    data["interrupted"] = form.cleaned_data["interrupted"]
+                    if data["given"] and form.cleaned_data["at_due_time"]:
+                        data["started_at"] = f.slot.opens_at
+                    if "interrupted" in form.fields:
+                        data["interrupted"] = form.cleaned_data["interrupted"]
                     data.update(route=f.slot.treatment_route, dose_number=dict(f.slot.match)["dose_number"])
                     try:
                         form_create(actor=request.user, spec=ADMINISTRATION, participant=participant, data=data, submit=True)

@@ -18,6 +18,7 @@ def test_record_a_dosing_day_and_read_the_casebook(page, login, coordinator, mak
     assert page.get_by_role("heading", name="IV study drug dose 1").first.is_visible()
     slot = page.get_by_test_id("slot-iv-1")
     slot.get_by_label("Given", exact=True).check()
+    slot.get_by_label("Started at the due time").check()
     slot.get_by_label("Duration (minutes)").fill("30")
     slot.get_by_label("Volume given (mL)").fill("20")
     slot.get_by_role("button", name="Record IV study drug dose 1").click()

@@ -49,6 +49,12 @@ def test_a_given_dose_in_schedule_has_no_problem() -> None:
     assert problems(dose()) == {}
 
 
+def test_an_sc_injection_needs_no_duration_and_an_infusion_does() -> None:
+    sc = dose(route="sc", dose_number=1, started_at=FIRST, duration_minutes=None, volume_ml=Decimal("0.5"))
+    assert problems(sc, AdministrationContext(randomized_at=RANDOMIZED, zone=ATHENS, first_other_dose_at=FIRST)) == {}
+    assert "duration_minutes" in problems(dose(duration_minutes=None))
+
+
 @pytest.mark.parametrize(("values", "field"), [
     ({"reason_not_given": "other"}, "reason_not_given"),
     ({"duration_minutes": None}, "duration_minutes"),
