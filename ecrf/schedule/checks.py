@@ -27,6 +27,7 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
+    Subquery,
     Value,
     When,
 )
@@ -78,9 +79,21 @@ def local_today(scope: CheckScope, path: str = "participant__", *, days_ago: int
     return LocalDate(Value(moment, output_field=DateTimeField()), site_zone(path))
 
 
+def live_rows(model: type[CRF]) -> QuerySet[Any]:
+    """The rows of ``model`` that are data: a retracted entry is not (for inner lookups, which
+    follow the outer row's participant)."""
+    return model.objects.exclude(status=EntryStatus.RETRACTED)
+
+
 def live(model: type[CRF], scope: CheckScope) -> QuerySet[Any]:
-    """The rows of ``model`` of the scope's participants that are data: a retracted entry is not."""
-    return model.objects.filter(participant__in=scope.participants).exclude(status=EntryStatus.RETRACTED)
+    """The live rows of ``model`` of the scope's participants."""
+    return live_rows(model).filter(participant__in=scope.participants)
+
+
+def latest_value(model: type[CRF], field: str, **filters: Any) -> Subquery:
+    """``field`` of the outer row's participant's latest live ``model`` row (with ``field`` set)."""
+    return Subquery(live_rows(model).filter(participant_id=OuterRef("participant_id"), **{f"{field}__isnull": False},
+                                            **filters).order_by("-pk").values(field)[:1])
 
 
 def live_exists(model: type[CRF], *conditions: Q, participant: str = "participant_id", **filters: Any) -> Exists:
