@@ -1,0 +1,48 @@
+"""The concomitant-medication form's edit checks, on forms entered through the form services."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from ecrf.crf.services import form_create
+from ecrf.medications.specs import CONMED
+from ecrf.outcomes.specs import DEATH
+from tests.support.checks import forms, run
+from tests.support.fixtures import DAY_ONE
+
+pytestmark = pytest.mark.django_db
+
+
+def medication(actor, participant, **overrides):
+    data = {"drug": "Meropenem", "indication": "Pneumonia", "dose": Decimal(1), "dose_unit": "g", "route": "iv",
+            "started_on": dt.date(2025, 3, 9)}
+    data.update(overrides)
+    return form_create(actor=actor, spec=CONMED, participant=participant, data=data, submit=True)
+
+
+def test_corticosteroid_contradicting_eligibility(coordinator, randomized):
+    steroid = {"drug": "Hydrocortisone", "indication": "Shock", "dose": Decimal(100), "dose_unit": "mg",
+               "is_corticosteroid": True}
+    medication(coordinator, randomized, hydrocortisone_mg_per_day=Decimal(200), **steroid)  # at the limit
+    high = medication(coordinator, randomized, hydrocortisone_mg_per_day=Decimal(400), **steroid)
+    assert high.contradicts_eligibility
+    assert forms(run("CM-001", randomized)) == {high.pk}
+
+
+def test_infusion_rate_by_a_non_infusion_route(coordinator, randomized):
+    medication(coordinator, randomized, drug="Norepinephrine", dose=Decimal("0.1"), dose_unit="ug/kg/min")
+    oral = medication(coordinator, randomized, drug="Norepinephrine", dose=Decimal("0.1"), dose_unit="ug/kg/min",
+                      route="oral")
+    assert forms(run("CM-002", randomized)) == {oral.pk}
+
+
+def test_stopped_after_death(coordinator, randomized):
+    medication(coordinator, randomized, stopped_on=dt.date(2025, 3, 14))  # the day of death
+    after = medication(coordinator, randomized, stopped_on=dt.date(2025, 3, 16))
+    medication(coordinator, randomized)  # ongoing
+    form_create(actor=coordinator, spec=DEATH, participant=randomized, submit=True,
+                data={"died_at": DAY_ONE + dt.timedelta(days=4), "cause": "Refractory septic shock"})
+    assert forms(run("CM-003", randomized)) == {after.pk}
