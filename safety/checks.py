@@ -33,11 +33,9 @@ def _fatal() -> Q:
 
 
 def onset_before_consent(scope: CheckScope) -> QuerySet[Any]:
-    consented = Exists(live_rows(Consent).annotate(on=local_date("consented_at"))
-                       .filter(participant_id=OuterRef("participant_id"), on__gt=OuterRef("onset_date")))
-    earlier = Exists(live_rows(Consent).annotate(on=local_date("consented_at"))
-                     .filter(participant_id=OuterRef("participant_id"), on__lte=OuterRef("onset_date")))
-    return on_form(live(AdverseEvent, scope).filter(consented, ~earlier))
+    consents = live_rows(Consent).annotate(on=local_date("consented_at")).filter(participant_id=OuterRef("participant_id"))
+    # Before the first consent: a consent exists, and none is dated on or before the onset (site dates).
+    return on_form(live(AdverseEvent, scope).filter(Exists(consents), ~Exists(consents.filter(on__lte=OuterRef("onset_date")))))
 
 
 register_check(EditCheck(

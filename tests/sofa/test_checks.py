@@ -27,6 +27,8 @@ def sofa(actor, participant, day: int, *, submit: bool = True, drop: tuple[str, 
     ("SOFA-001", {"pao2": "30"}, {"pao2": "45"}),
     ("SOFA-001", {"pao2": "70", "pao2_unit": "kPa"}, {"pao2": "60", "pao2_unit": "kPa"}),
     ("SOFA-002", {"platelets": "1500"}, {"platelets": "900"}),
+    ("SOFA-002", {"platelets": "1000.1"}, {"platelets": "1000"}),  # the soft limits are inclusive
+    ("SOFA-002", {"platelets": "4.9"}, {"platelets": "5"}),
     ("SOFA-003", {"bilirubin": "40"}, {"bilirubin": "25"}),
     ("SOFA-003", {"bilirubin": "600", "bilirubin_unit": "umol/L"}, {"bilirubin": "400", "bilirubin_unit": "umol/L"}),
     ("SOFA-004", {"map": "35"}, {"map": "45"}),
