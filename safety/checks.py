@@ -14,7 +14,15 @@ from ecrf.crf.models import EntryStatus
 from ecrf.outcomes.checks import died_by
 from ecrf.outcomes.models import Death, EndOfStudy
 from ecrf.outcomes.specs import DEATH
-from ecrf.schedule.checks import live, live_exists, live_rows, local_date, on_form, register_stale_draft_check
+from ecrf.schedule.checks import (
+    dated_after_entry,
+    live,
+    live_exists,
+    live_rows,
+    local_date,
+    on_form,
+    register_stale_draft_check,
+)
 from ecrf.screening.models import Consent
 from ecrf.study.services import current_protocol
 from safety.models import AdverseEvent, Grade, Outcome, ReportStatus, SAEReport
@@ -142,5 +150,16 @@ register_check(EditCheck(
             "ticked: tick it if the participant was at risk of death at the time, or confirm the grade.",
     rationale="safety.md: severity is not seriousness, but a grade-4 event is most often a life-threatening SAE, "
               "whose SUSAR clock is 7 days instead of 15."))
+
+def dated_in_the_future(scope: CheckScope) -> QuerySet[Any]:
+    return dated_after_entry(AdverseEvent, scope, "onset_date", "end_date")
+
+
+register_check(EditCheck(
+    code="AE-011", version=1, severity=Severity.HARD, form=AE, fields=("onset_date", "end_date"),
+    rule=dated_in_the_future,
+    message="The onset or end date was in the future (at the site) when it was entered: correct the date.",
+    rationale="ecrf/study/limits.py: clinical dates are accepted up to the latest date on earth (UTC+14) so that no "
+              "site is refused its own today; a date after the site's own today is an entry error."))
 
 register_stale_draft_check(code="AE-010", form=AE, model=AdverseEvent, fields=("verbatim_term",), label="adverse event")

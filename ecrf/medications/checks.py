@@ -10,7 +10,7 @@ from ecrf.crf.checks import CheckScope, EditCheck, Severity, register_check
 from ecrf.medications.models import ConcomitantMedication, DoseUnit, MedRoute
 from ecrf.medications.specs import CONMED
 from ecrf.outcomes.checks import died_by
-from ecrf.schedule.checks import live, on_form
+from ecrf.schedule.checks import dated_after_entry, live, on_form
 
 # A dose per kilogram per minute is an infusion rate: only an intravenous (or other parenteral
 # infusion) route gives it.
@@ -54,3 +54,16 @@ register_check(EditCheck(
     rule=stopped_after_death,
     message="The stop date is after the participant's recorded death: check the stop date and the Death form.",
     rationale="No medication is taken after death; one of the two dates is wrong."))
+
+
+def stopped_in_the_future(scope: CheckScope) -> QuerySet[Any]:
+    return dated_after_entry(ConcomitantMedication, scope, "stopped_on")
+
+
+register_check(EditCheck(
+    code="CM-004", version=1, severity=Severity.HARD, form=CONMED.key, fields=("stopped_on",),
+    rule=stopped_in_the_future,
+    message="The stop date was in the future (at the site) when it was entered: leave the stop date blank while the "
+            "medication is ongoing, and enter it once it has stopped.",
+    rationale="ecrf/study/limits.py: clinical dates are accepted up to the latest date on earth (UTC+14); a planned "
+              "stop date entered ahead is not a recorded fact."))

@@ -109,6 +109,17 @@ def on_form(qs: QuerySet[Any], item: str | Expression = "") -> QuerySet[Any]:
     return qs.annotate(form_id=F("pk"), item=item_expr)
 
 
+def dated_after_entry(model: type[CRF], scope: CheckScope, *fields: str) -> QuerySet[Any]:
+    """Rows with a date in ``fields`` later than the site-zone date of the row's last write: the
+    date was in the future at the site when it was entered. The hard limit
+    (``ecrf.study.limits.NotInFuture``) lets through the latest date on earth (UTC+14), so that no
+    site is refused its own today; a site behind that zone may so enter tomorrow."""
+    later = Q(pk__in=[])
+    for field in fields:
+        later |= Q(**{f"{field}__gt": F("entered_on")})
+    return on_form(live(model, scope).annotate(entered_on=local_date("updated_at")).filter(later))
+
+
 def stale_drafts(model: type[CRF], scope: CheckScope) -> QuerySet[Any]:
     """Drafts not touched for ``DRAFT_STALE_DAYS``: a draft is not data (only submitted forms are)."""
     cutoff = scope.now - dt.timedelta(days=DRAFT_STALE_DAYS)

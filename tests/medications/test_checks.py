@@ -10,6 +10,7 @@ import pytest
 from ecrf.crf.services import form_create
 from ecrf.medications.specs import CONMED
 from ecrf.outcomes.specs import DEATH
+from tests.support import stages
 from tests.support.checks import forms, run
 from tests.support.fixtures import DAY_ONE
 
@@ -46,3 +47,11 @@ def test_stopped_after_death(coordinator, randomized):
     form_create(actor=coordinator, spec=DEATH, participant=randomized, submit=True,
                 data={"died_at": DAY_ONE + dt.timedelta(days=4), "cause": "Refractory septic shock"})
     assert forms(run("CM-003", randomized)) == {after.pk}
+
+
+def test_stop_date_in_the_future_at_the_site(coordinator, randomized):
+    # 2025-03-20 12:00 UTC is 14:00 in Athens: the form accepts the UTC+14 date, 2025-03-21.
+    with stages.clock(dt.datetime(2025, 3, 20, 12, 0, tzinfo=dt.UTC)):
+        medication(coordinator, randomized, stopped_on=dt.date(2025, 3, 20))
+        planned = medication(coordinator, randomized, stopped_on=dt.date(2025, 3, 21))
+    assert forms(run("CM-004", randomized)) == {planned.pk}

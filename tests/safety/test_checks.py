@@ -14,6 +14,7 @@ from safety.models import SAEReport
 from safety.services.reports import sae_report_submit
 from safety.specs import AE_SPEC
 from tests.safety.conftest import SERIOUS, ae_data
+from tests.support import stages
 from tests.support.checks import forms, run
 
 pytestmark = pytest.mark.django_db
@@ -104,6 +105,14 @@ def test_grade_4_not_marked_life_threatening(ae, randomized):
     ae(grade=4, serious=True, serious_life_threatening=True)
     unmarked = ae(grade=4)
     assert forms(run("AE-009", randomized)) == {unmarked.pk}
+
+
+def test_date_in_the_future_at_the_site(ae, randomized):
+    # 2025-06-10 12:00 UTC is 15:00 in Athens: the forms accept the UTC+14 date, 2025-06-11.
+    with stages.clock(dt.datetime(2025, 6, 10, 12, 0, tzinfo=dt.UTC)):
+        ae(dt.date(2025, 6, 10), end_date=dt.date(2025, 6, 10))
+        tomorrow = ae(dt.date(2025, 6, 9), end_date=dt.date(2025, 6, 11))
+    assert forms(run("AE-011", randomized)) == {tomorrow.pk}
 
 
 def test_stale_draft(ae, randomized):
