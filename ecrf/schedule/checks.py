@@ -132,6 +132,8 @@ def register_stale_draft_check(*, code: str, form: str, model: type[CRF], fields
     def rule(scope: CheckScope) -> QuerySet[Any]:
         return stale_drafts(model, scope)
 
+    # The catalogue names the declaring app from the rule's module (EditCheck.app): the app
+    # whose form it is, not this module; the qualified name keeps re-registration a no-op.
     rule.__module__ = model.__module__.replace(".models", ".checks")
     rule.__qualname__ = f"stale_draft_{code}"
     return register_check(EditCheck(

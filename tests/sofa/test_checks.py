@@ -23,28 +23,33 @@ def sofa(actor, participant, day: int, *, submit: bool = True, drop: tuple[str, 
     return form_create(actor=actor, spec=SOFA_DAY, participant=participant, submit=submit, data={"day": day, **data})
 
 
-@pytest.mark.parametrize(("code", "unusual", "usual"), [
-    ("SOFA-001", {"pao2": "30"}, {"pao2": "45"}),
-    ("SOFA-001", {"pao2": "70", "pao2_unit": "kPa"}, {"pao2": "60", "pao2_unit": "kPa"}),
-    ("SOFA-002", {"platelets": "1500"}, {"platelets": "900"}),
-    ("SOFA-002", {"platelets": "1000.1"}, {"platelets": "1000"}),  # the soft limits are inclusive
-    ("SOFA-002", {"platelets": "4.9"}, {"platelets": "5"}),
-    ("SOFA-003", {"bilirubin": "40"}, {"bilirubin": "25"}),
-    ("SOFA-003", {"bilirubin": "600", "bilirubin_unit": "umol/L"}, {"bilirubin": "400", "bilirubin_unit": "umol/L"}),
-    ("SOFA-004", {"map": "35"}, {"map": "45"}),
-    ("SOFA-005", {"norepinephrine": "1.5"}, {"norepinephrine": "0.9"}),
-    ("SOFA-005", {"dopamine": "25"}, {"dopamine": "15"}),
-    ("SOFA-006", {"creatinine": "20", "creatinine_unit": "umol/L"}, {"creatinine": "30", "creatinine_unit": "umol/L"}),
-    ("SOFA-006", {"creatinine": "16", "creatinine_unit": "mg/dL"}, {"creatinine": "14", "creatinine_unit": "mg/dL"}),
-    ("SOFA-007", {"urine_output": "9000"}, {"urine_output": "7000"}),
-    ("SOFA-008", {"fio2": "0.7", "respiratory_support": "none"}, {"fio2": "0.7", "respiratory_support": "invasive"}),
-])
-def test_value_beyond_the_soft_limits(coordinator, randomized, code, unusual, usual):
-    flagged = sofa(coordinator, randomized, 1, **unusual)
-    clean = sofa(coordinator, randomized, 2, **usual)
-    assert flagged.review_flags  # the scoring module flags it too
-    assert clean.pk not in forms(run(code, randomized))
-    assert forms(run(code, randomized)) == {flagged.pk}
+# Per check: (unusual values, usual values) pairs, each entered on its own day of one participant.
+SOFT_CASES = {
+    "SOFA-001": [({"pao2": "30"}, {"pao2": "45"}), ({"pao2": "70", "pao2_unit": "kPa"}, {"pao2": "60", "pao2_unit": "kPa"})],
+    "SOFA-002": [({"platelets": "1500"}, {"platelets": "900"}),
+                 ({"platelets": "1000.1"}, {"platelets": "1000"}),  # the soft limits are inclusive
+                 ({"platelets": "4.9"}, {"platelets": "5"})],
+    "SOFA-003": [({"bilirubin": "40"}, {"bilirubin": "25"}),
+                 ({"bilirubin": "600", "bilirubin_unit": "umol/L"}, {"bilirubin": "400", "bilirubin_unit": "umol/L"})],
+    "SOFA-004": [({"map": "35"}, {"map": "45"})],
+    "SOFA-005": [({"norepinephrine": "1.5"}, {"norepinephrine": "0.9"}), ({"dopamine": "25"}, {"dopamine": "15"})],
+    "SOFA-006": [({"creatinine": "20", "creatinine_unit": "umol/L"}, {"creatinine": "30", "creatinine_unit": "umol/L"}),
+                 ({"creatinine": "16", "creatinine_unit": "mg/dL"}, {"creatinine": "14", "creatinine_unit": "mg/dL"})],
+    "SOFA-007": [({"urine_output": "9000"}, {"urine_output": "7000"})],
+    "SOFA-008": [({"fio2": "0.7", "respiratory_support": "none"}, {"fio2": "0.7", "respiratory_support": "invasive"})],
+}
+
+
+@pytest.mark.parametrize("code", sorted(SOFT_CASES))
+def test_value_beyond_the_soft_limits(coordinator, randomized, code):
+    days = iter(range(1, 16))
+    flagged = set()
+    for unusual, usual in SOFT_CASES[code]:
+        form = sofa(coordinator, randomized, next(days), **unusual)
+        assert form.review_flags  # the scoring module flags it too
+        flagged.add(form.pk)
+        sofa(coordinator, randomized, next(days), **usual)
+    assert forms(run(code, randomized)) == flagged
 
 
 def test_missing_day_past_its_window(coordinator, randomized):
