@@ -21,6 +21,7 @@ from django.db.models import (
     DateTimeField,
     Exists,
     Expression,
+    ExpressionWrapper,
     F,
     Func,
     IntegerField,
@@ -34,10 +35,14 @@ from django.db.models import (
 
 from ecrf.crf.checks import CheckScope, EditCheck, Severity, register_check
 from ecrf.crf.models import CRF, EntryStatus, Participant
-from ecrf.outcomes.models import Death
+from ecrf.outcomes.models import Death, EndOfStudy
+from ecrf.screening.models import Consent, WithdrawalType
 from ecrf.study.services import current_protocol
 from ecrf.study.visits import visit_schedule
 
+# Withdrawals after which no further data are collected (a withdrawal from treatment only keeps
+# the follow-up going).
+DATA_WITHDRAWALS = (WithdrawalType.DATA_COLLECTION, WithdrawalType.DATA_USE)
 # A draft older than this is a form someone began and forgot: the data team asks for it.
 DRAFT_STALE_DAYS = 7
 
@@ -144,14 +149,22 @@ def register_stale_draft_check(*, code: str, form: str, model: type[CRF], fields
                   "hides data the site has."))
 
 
+def _first_date(model: type[CRF], field: str, **filters: Any) -> Subquery:
+    """The earliest ``field`` of the outer participant's live ``model`` rows."""
+    return Subquery(live_rows(model).filter(participant_id=OuterRef("pk"), **{f"{field}__isnull": False}, **filters)
+                    .order_by(field).values(field)[:1])
+
+
 def overdue_missing(scope: CheckScope, *, model: type[CRF], form_key: str, day_field: str = "day",
                     days: Iterable[int] | None = None, until_death: bool = False) -> QuerySet[Any]:
     """Randomized participants of the scope lacking a live ``model`` row for a scheduled day whose
     visit window (``ecrf.study.visits``) has closed in the site's zone on ``scope.now``; ``item``
     is the earliest such day (the site enters it, the next one then becomes the item).
 
-    With ``until_death``, days on or after the day of a recorded death are not expected (SAP: from
-    the day of death on, a SOFA day counts 24 without a form)."""
+    No form is expected on a day after the participant withdrew from data collection (or from the
+    use of data) or after the end-of-study date. With ``until_death``, days on or after the day of
+    a recorded death are not expected either (SAP: from the day of death on, a SOFA day counts 24
+    without a form)."""
     protocol = current_protocol()
     whens = []
     for visit in visit_schedule(protocol):
@@ -159,12 +172,20 @@ def overdue_missing(scope: CheckScope, *, model: type[CRF], form_key: str, day_f
             continue
         closed = Q(day1__lt=local_today(scope, "", days_ago=visit.day - 1 + visit.window_after_days))
         present = live_exists(model, participant="pk", **{day_field: visit.day})
-        condition = closed & Q(~present)
+        # The visit day's date: 24 h steps from randomization (within an hour of the calendar
+        # step, except for a randomization within an hour of midnight across a daylight-saving change).
+        on = local_date(ExpressionWrapper(F("randomized_at") + Value(dt.timedelta(days=visit.day - 1)),
+                                          output_field=DateTimeField()), "")
+        followed = ((Q(data_withdrawn_on__isnull=True) | Q(data_withdrawn_on__gte=on))
+                    & (Q(ended_on__isnull=True) | Q(ended_on__gte=on)))
+        condition = closed & Q(~present) & followed
         if until_death:
             condition &= Q(~live_exists(Death, participant="pk", study_day__lte=visit.day))
         whens.append(When(condition, then=Value(str(visit.day))))
     item = Case(*whens, default=Value(None), output_field=CharField())
     return (Participant.objects.filter(pk__in=scope.participants.values("pk"), randomized_at__isnull=False)
-            .annotate(day1=local_date("randomized_at", ""))
+            .annotate(day1=local_date("randomized_at", ""),
+                      data_withdrawn_on=_first_date(Consent, "withdrawn_on", withdrawal_type__in=DATA_WITHDRAWALS),
+                      ended_on=_first_date(EndOfStudy, "disposition_date"))
             .annotate(participant_id=F("pk"), form_id=Value(None, output_field=IntegerField()), item=item)
             .filter(item__isnull=False))

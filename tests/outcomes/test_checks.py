@@ -33,6 +33,14 @@ def test_vital_status_missing_past_its_window(coordinator, randomized):
     assert [t.item for t in run("OUT-001", randomized, now=DAY_ONE + 97 * DAY)] == ["90"]
 
 
+def test_no_vital_status_expected_after_the_end_of_study(coordinator, randomized):
+    enter(coordinator, END_OF_STUDY, randomized, disposition="lost_to_follow_up", disposition_date=dt.date(2025, 4, 6))
+    assert [t.item for t in run("OUT-001", randomized, now=DAY_ONE + 97 * DAY)] == ["28"]  # on the day 28 date
+    enter(coordinator, VITAL_STATUS, randomized, day=28, vital_status="unknown", assessed_on=dt.date(2025, 4, 6),
+          last_contact_date=dt.date(2025, 4, 1))
+    assert run("OUT-001", randomized, now=DAY_ONE + 97 * DAY) == []  # day 90 is after it
+
+
 def test_alive_after_a_recorded_death(coordinator, randomized):
     enter(coordinator, VITAL_STATUS, randomized, day=28, vital_status="alive", assessed_on=dt.date(2025, 4, 6))
     assert run("OUT-002", randomized) == []

@@ -12,6 +12,7 @@ from ecrf.sofa.specs import SOFA_DAY
 from tests.sofa.conftest import FULL_DAY
 from tests.support.checks import forms, run
 from tests.support.fixtures import DAY_ONE
+from tests.support.screening import withdraw
 
 pytestmark = pytest.mark.django_db
 
@@ -69,6 +70,16 @@ def test_missing_baseline_and_days_after_death(coordinator, randomized):
                 data={"died_at": DAY_ONE + 2 * H, "cause": "Refractory septic shock"})
     # Death on day 1: from the day of death on, no SOFA form is expected (each day counts 24).
     assert run("SOFA-009", randomized, now=DAY_ONE + 400 * H) == []
+
+
+def test_no_day_expected_after_withdrawal_from_data_collection(coordinator, screened):
+    for day in (1, 2):
+        sofa(coordinator, screened, day)
+    withdraw(coordinator, screened, "data_collection", dt.date(2025, 3, 12))  # day 3
+    later = DAY_ONE + 20 * 24 * H
+    assert [t.item for t in run("SOFA-009", screened, now=later)] == ["3"]  # the day of withdrawal itself
+    sofa(coordinator, screened, 3)
+    assert run("SOFA-009", screened, now=later) == []
 
 
 def test_component_missing_three_days_running(coordinator, randomized):
