@@ -56,6 +56,12 @@ def _limit_text(field: str) -> str:
     return " or ".join(parts)
 
 
+def _range_text(fields: tuple[str, ...]) -> str:
+    if len(fields) == 1:
+        return _limit_text(fields[0])
+    return "; ".join(f"{f}: {_limit_text(f)}" for f in fields)
+
+
 _SOFT_CHECKS = (
     ("SOFA-001", ("pao2",), "PaO2"),
     ("SOFA-002", ("platelets",), "platelet count"),
@@ -69,7 +75,7 @@ _SOFT_CHECKS = (
 for _code, _fields, _label in _SOFT_CHECKS:
     register_check(EditCheck(
         code=_code, version=1, severity=Severity.SOFT, form=SOFA_DAY, fields=_fields, rule=_soft(*_fields),
-        message=f"The {_label} is outside the usual range ({'; '.join(f'{f}: {_limit_text(f)}' for f in _fields)}): "
+        message=f"The {_label} is outside the usual range ({_range_text(_fields)}): "
                 "check it against the source and its unit, correct it, or confirm it is right.",
         rationale="sofa.md scoring: a value the form accepts but that is rarely seen (scoring.SOFT_LIMITS) is most "
                   "often a unit slip or a typing error, and it moves the SOFA subscore and the primary endpoint."))
