@@ -2,10 +2,11 @@
 (function () {
   var items = Array.prototype.slice.call(document.querySelectorAll(".countdown[data-seconds]"));
   var start = Date.now();
+  // The same words as the server's hours_minutes filter (ecrf/core/templatetags/human.py).
   function fmt(s) {
-    if (s <= 0) return "overdue";
-    var d = Math.floor(s / 86400), h = Math.floor((s % 86400) / 3600), m = Math.floor((s % 3600) / 60), sec = s % 60;
-    return (d ? d + "d " : "") + String(h).padStart(2, "0") + ":" + String(m).padStart(2, "0") + ":" + String(sec).padStart(2, "0");
+    var total = Math.floor(Math.abs(s) / 60), d = Math.floor(total / 1440), h = Math.floor((total % 1440) / 60), m = total % 60;
+    var text = d >= 2 ? d + " d " + h + " h" : (d * 24 + h) + " h " + m + " min";
+    return s >= 0 ? text : "overdue by " + text;
   }
   function tick() {
     var elapsed = Math.floor((Date.now() - start) / 1000);
