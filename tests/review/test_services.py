@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from axes.models import AccessAttempt
 from django.test import RequestFactory, override_settings
@@ -10,7 +12,7 @@ from ecrf.accounts.roles import Role
 from ecrf.audit.models import Event, EventKind
 from ecrf.core.errors import DomainError, ErrorCode
 from ecrf.crf.models import LockScope
-from ecrf.crf.services import form_update
+from ecrf.crf.services import form_create, form_update
 from ecrf.review import gate, selectors
 from ecrf.review.errors import ReviewError
 from ecrf.review.models import Signature, Verification
@@ -254,9 +256,6 @@ def test_only_the_sites_investigators_sign(users, make_user, site_b, participant
 
 
 def test_a_casebook_with_drafts_is_not_signed(users, coordinator, participant_a, vitals):
-    from ecrf.crf.services import form_create  # noqa: PLC0415  (deferred import: only this test makes a draft)
-    import datetime as dt
-
     form_create(actor=coordinator, spec=VITALS, participant=participant_a, data={"measured_on": dt.date(2026, 11, 21), "temperature": "37.0", "heart_rate": 70})
     with pytest.raises(DomainError) as info:
         _sign(users, participant_a)
