@@ -9,6 +9,7 @@ import pytest
 from django.test import Client, override_settings
 
 from ecrf.accounts.roles import Role
+from ecrf.crf.annotations import ALL_FIELDS, field_notes_for
 from ecrf.crf.models import LockScope
 from ecrf.crf.registry import get_spec
 from ecrf.crf.services import form_create, form_update
@@ -87,3 +88,15 @@ def test_the_casebook_cell_shows_verified_signed_and_frozen_with_the_legend(user
     snippet = html[start:html.index("</td>", start)]
     assert ">Frozen</a>" in snippet and ">Verified</span>" in snippet and ">Signed</span>" in snippet
     assert "Needs signing again" in html and "Verification stale" in html  # the legend names them
+
+
+def test_the_form_page_notes_say_verified_then_stale(users, coordinator, vitals):
+    assert field_notes_for(coordinator, vitals) == {}
+    form_verify(actor=users[Role.MONITOR], spec=VITALS, form=vitals, version=vitals.version)
+    notes = field_notes_for(coordinator, vitals)[ALL_FIELDS]
+    assert [(n.kind, n.tone) for n in notes] == [("verification", "info")] and "version 1" in notes[0].text
+    changed = form_update(actor=coordinator, spec=VITALS, form=vitals, data={"temperature": "39.0"}, version=1, reason="Chart")
+    stale = field_notes_for(coordinator, changed)
+    assert stale[ALL_FIELDS][0].tone == "warning" and "now version 2" in stale[ALL_FIELDS][0].text
+    # Outside the casebook's review readers, no note.
+    assert field_notes_for(users[Role.PHARMACIST], changed) == {}
