@@ -9,7 +9,7 @@ from dataclasses import asdict
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -154,6 +154,7 @@ class LockScopeViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 
 # --- verifications ------------------------------------------------------------------------------
 
+@extend_schema_serializer(component_name="SourceDataVerification")
 class VerificationSerializer(serializers.ModelSerializer):
     form = serializers.SerializerMethodField()
     verified_by = serializers.CharField(source="verified_by.username")
@@ -230,6 +231,7 @@ class VerificationViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, viewse
 
 class SignatureSerializer(serializers.ModelSerializer):
     form = serializers.SerializerMethodField()
+    level = serializers.CharField(help_text="casebook or form")
     signer = serializers.CharField(source="signer.username")
     void = serializers.SerializerMethodField(help_text="True once anything it covers changed: needs signing again.")
 
