@@ -82,12 +82,26 @@ def test_the_casebook_cell_shows_verified_signed_and_frozen_with_the_legend(user
     state = selectors.casebook_states([randomized.pk])[randomized.pk]
     signature_create(actor=users[Role.INVESTIGATOR], participant=randomized, meaning="approve", password=PASSWORD,
                      expected=state.manifest_hash)
+    monitor = _client(users[Role.MONITOR])
+
+    def cell_html() -> str:
+        html = monitor.get(f"/participants/{randomized.pk}/casebook/").content.decode()
+        start = html.index(cell)
+        return html[start:html.index("</td>", start)]
+
+    snippet = cell_html()
+    assert ">Signed</a>" in snippet and ">Verified</span>" in snippet and "Needs signing again" not in snippet
+    # A correction: the cell shows the stale verification and the void signature.
+    vital = form_update(actor=coordinator, spec=spec, form=vital, data={"assessed_on": dt.date(2025, 4, 7)},
+                        version=vital.version, reason="Chart")
+    snippet = cell_html()
+    assert ">Verification stale</span>" in snippet and ">Needs signing again</span>" in snippet
+    assert ">Verified</span>" not in snippet and ">Signed<" not in snippet
     scope_freeze(actor=users[Role.DATA_MANAGER], level="participant", participant=randomized, reason="Review")
-    html = _client(users[Role.MONITOR]).get(f"/participants/{randomized.pk}/casebook/").content.decode()
-    start = html.index(cell)
-    snippet = html[start:html.index("</td>", start)]
-    assert ">Frozen</a>" in snippet and ">Verified</span>" in snippet and ">Signed</span>" in snippet
-    assert "Needs signing again" in html and "Verification stale" in html  # the legend names them
+    snippet = cell_html()
+    assert ">Frozen</a>" in snippet and ">Verification stale</span>" in snippet
+    legend = monitor.get(f"/participants/{randomized.pk}/casebook/").content.decode().split('class="legend"')[1]
+    assert all(label in legend for label in ("Queried", "Verified", "Signed", "Frozen", "Locked", "Needs signing again"))
 
 
 def test_the_form_page_notes_say_verified_then_stale(users, coordinator, vitals):
