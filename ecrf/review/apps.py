@@ -6,3 +6,7 @@ class ReviewConfig(AppConfig):
     name = "ecrf.review"
     label = "review"
     verbose_name = _("Review")
+
+    def ready(self) -> None:
+        # deferred import: the app registry must be ready (the modules register into it and use models).
+        from ecrf.review import blockers, overlays  # noqa: F401  (study-lock gate; casebook overlays, field notes)

@@ -50,13 +50,19 @@ class State:
     SIGNED = "signed"
     FROZEN = "frozen"
     LOCKED = "locked"
+    # Overlays only (shown beside the cell's state, never as it): the review app's stale forms.
+    VERIFY_STALE = "verify_stale"
+    SIGN_VOID = "sign_void"
 
 
 STATE_LABELS = {
     State.NOT_EXPECTED: "Not expected", State.UPCOMING: "Upcoming", State.DUE: "Due", State.OVERDUE: "Overdue",
     State.DRAFT: "Draft", State.ENTERED: "Entered", State.NOT_DONE: "Not done", State.QUERIED: "Queried",
     State.VERIFIED: "Verified", State.SIGNED: "Signed", State.FROZEN: "Frozen", State.LOCKED: "Locked",
+    State.VERIFY_STALE: "Verification stale", State.SIGN_VOID: "Needs signing again",
 }
+# The overlays a cell lists beside its state, in this order (queried / verified / signed / frozen / locked).
+_OVERLAY_ORDER = [State.QUERIED, State.VERIFIED, State.VERIFY_STALE, State.SIGNED, State.SIGN_VOID, State.FROZEN, State.LOCKED]
 # When several apply, the grid shows the strongest (a locked form is locked whatever its SDV).
 _PRECEDENCE = [State.LOCKED, State.FROZEN, State.SIGNED, State.QUERIED, State.VERIFIED]
 
@@ -105,10 +111,16 @@ class ExpectedForm:
     why_not: str = ""
     entry: Any = None
     state: str = State.NOT_EXPECTED
+    overlays: frozenset[str] = frozenset()  # every overlay of the entry, the one shown as its state included
 
     @property
     def state_label(self) -> str:
         return STATE_LABELS.get(self.state, self.state)
+
+    @property
+    def overlay_labels(self) -> list[tuple[str, str]]:
+        """(code, label) of the overlays other than the state itself, for the cell's badges."""
+        return [(o, STATE_LABELS[o]) for o in _OVERLAY_ORDER if o in self.overlays and o != self.state]
 
 
 SlotExpander = Callable[[ScheduleContext, VisitDef, FormSpec], list[Slot]]

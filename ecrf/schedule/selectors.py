@@ -119,10 +119,12 @@ def build_schedule(participant: Any, *, now: Any = None) -> Schedule:
         expected = not why
         if entry is not None:
             ct = ContentType.objects.get_for_model(type(entry)).pk
-            state = entry_state(entry, overlays.get((ct, entry.pk), set()))
+            marks = frozenset(overlays.get((ct, entry.pk), set()))
+            state = entry_state(entry, set(marks))
         else:
+            marks = frozenset()
             state = missing_state(slot, expected, ctx.now)
-        forms.append(ExpectedForm(slot=slot, expected=expected, why_not=why, entry=entry, state=state))
+        forms.append(ExpectedForm(slot=slot, expected=expected, why_not=why, entry=entry, state=state, overlays=marks))
     return Schedule(participant=participant, context=ctx, forms=forms, specs=specs)
 
 

@@ -17,7 +17,7 @@ from typing import Any
 from django.contrib.contenttypes.models import ContentType
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from ecrf.crf.models import Participant
+from ecrf.crf.models import LockScope, Participant
 from ecrf.crf.registry import all_specs
 from ecrf.crf.views import _STATUS_ACTIONS
 from ecrf.dosing.models import Administration
@@ -106,7 +106,7 @@ def _api_models() -> dict[str, Any]:
     models.update({"participant": Participant, "participant-randomization": Participant, "site": Site,
                    "notification": Notification, "consent-lifecycle": Consent, "lab-import": LabImport,
                    "allocation-list": AllocationList, "preparation": Preparation, "sae-reports": SAEReport,
-                   "clocks": Clock, "adjudications": Adjudication})
+                   "clocks": Clock, "adjudications": Adjudication, "locks": LockScope})
     return models
 
 
@@ -152,6 +152,8 @@ HTML: dict[str, Callable[[], list[dict[str, Any]]]] = {
     "randomization:list-detail": lambda: _pks(AllocationList),
     "pharmacy:participant": lambda: [{"pk": pk} for pk in _participants()],
     "schedule:casebook": lambda: [{"pk": pk} for pk in _participants()],
+    "review:participant-sdv": lambda: [{"pk": pk} for pk in _participants()],
+    "review:sign": lambda: [{"pk": pk} for pk in _participants()],
     "dosing:day": lambda: [{"pk": pk, "day": d} for pk in _participants(with_arm=True) for d in _study_days()],
     "safety:ae-detail": lambda: _pks(AdverseEvent),
     "safety:assess": lambda: _pks(AdverseEvent),

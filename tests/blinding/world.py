@@ -240,19 +240,20 @@ def build_world(rec: Recorder) -> World:
     rec.at(T0 + dt.timedelta(days=4, hours=5))
     with rec.step():
         clocks_evaluate()
-    # Day 28: the vital status of a survivor; then the data manager freezes one of its forms
-    # (no service sets a scope yet: the admin's model is written directly).
+    # Day 28: the vital status of a survivor; the data manager freezes that form, and under the
+    # freeze the monitor verifies it and the investigator signs it (the review URLs then have one
+    # scope, one verification and one signature to walk).
     rec.at(T0 + dt.timedelta(days=27, hours=8))
     vital = form(coord_a, "vital-status", a4, "vital status day 28 A-4", day=28, vital_status="alive",
                  assessed_on=str((T0 + dt.timedelta(days=27)).date()))
-    with rec.step():
-        from django.contrib.contenttypes.models import ContentType
-
-        from ecrf.crf.models import LockScope
-        from ecrf.outcomes.models import VitalStatus
-
-        LockScope.objects.create(level="form", kind="freeze", participant=a4, form_type=ContentType.objects.get_for_model(VitalStatus),
-                                 form_id=vital["id"], set_by=viewers[Role.DATA_MANAGER], reason="Verified and frozen")
+    rec.api(viewers[Role.DATA_MANAGER], "post", "/api/v1/locks/", {"kind": "freeze", "level": "form", "form": "vital-status",
+                                                                  "form_id": vital["id"], "reason": "Verified and frozen"},
+            label="freeze vital status A-4")
+    rec.api(viewers[Role.MONITOR], "post", "/api/v1/verifications/",
+            {"form": "vital-status", "form_id": vital["id"], "expected_version": vital["version"]}, label="verify vital status A-4")
+    rec.api(investigator_a, "post", "/api/v1/signatures/",
+            {"participant": a4.pk, "form": "vital-status", "form_id": vital["id"], "expected": str(vital["version"]),
+             "meaning": "approve", "password": PASSWORD}, label="sign vital status A-4")
     rec.at(T0 + dt.timedelta(days=27, hours=9))
     assert SAEReport.objects.count() >= 3 and Clock.objects.exists()
 

@@ -156,6 +156,14 @@ NOT_GUARDED = {
     "safety.services.clock_start":
         "starts a reporting clock (SAE 24 h, SUSAR 7/15 days): regulatory deadlines run after a lock; called "
         "inside the guarded AE write and follow-up request, and by the expedited decision",
+    # The review app: the scopes themselves, and review records that go on under a freeze.
+    "ecrf.review.services.scope_freeze": "sets a freeze (the guard's own input), audited as an event and scope history",
+    "ecrf.review.services.scope_lock": "sets a lock (the guard's own input); the study lock runs the study-lock gate",
+    "ecrf.review.services.scope_unlock": "the audited unlock with a reason that the guard's message names",
+    "ecrf.review.services.form_verify":
+        "a verification record, not clinical data: allowed under a freeze, refused under a lock by its own check",
+    "ecrf.review.services.signature_create":
+        "an e-signature record, not clinical data: allowed under a freeze, refused under a lock by its own check",
     "safety.services.pv_clock_start":
         "starts a decided SUSAR's clock in pharmacovigilance's table: the authority deadline runs after a lock",
 }
