@@ -20,6 +20,8 @@ from ecrf.audit.models import EventKind
 from ecrf.audit.services import event_record
 from ecrf.core.errors import DomainError, forbidden, not_found
 from ecrf.core.fields import EntryDateTimeField
+from ecrf.labs import selectors as lab_selectors
+from ecrf.schedule.days import day_of_date
 from safety import links, selectors, services
 from safety.meddra import suggestions
 from safety.models import (
@@ -306,8 +308,14 @@ def adjudication_form(request: HttpRequest, pk: int) -> HttpResponse:
     adj.refresh_from_db()
     reviews = selectors.reviews_visible(request.user, adj)
     reviewed = any(r.reviewer_id == request.user.pk for r in reviews)
+    ae = adj.adverse_event
+    # The event as the adjudicator weighs it: its dates, the site's reports and narrative, and the
+    # local labs of the days around the onset (blinded data only).
+    onset_day = day_of_date(ae.participant, ae.onset_date)
     return render(request, "safety/adjudication_form.html", {
-        "adj": adj, "ae": adj.adverse_event, "reviews": reviews,
+        "adj": adj, "ae": ae, "reviews": reviews, "onset_day": onset_day,
+        "sae_reports": list(ae.sae_reports.order_by("sequence")),
+        "labs": lab_selectors.panels_near(ae.participant, day=onset_day), "lab_units": lab_selectors.standard_units(),
         "form": None if reviewed or adj.status == AdjudicationStatus.FINAL else form,
     })
 

@@ -6,9 +6,9 @@ from decimal import Decimal
 from typing import Any
 
 from ecrf.crf.models import EntryStatus
-from ecrf.labs.models import CentralLab, LabPanel
+from ecrf.labs.models import LABELS, CentralLab, LabPanel
 from ecrf.labs.reversal import phenotype_reversal
-from ecrf.labs.units import to_standard
+from ecrf.labs.units import LOCAL_ANALYTES, UNITS, to_standard
 from ecrf.study.services import current_protocol
 
 
@@ -27,3 +27,25 @@ def anemia_days(participant: Any) -> list[int]:
     """Study days on which a submitted panel shows hemoglobin below the anemia threshold."""
     return list(LabPanel.objects.filter(participant_id=participant.pk, status=EntryStatus.SUBMITTED, anemia=True)
                 .order_by("day").values_list("day", flat=True))
+
+
+def panels_near(participant: Any, *, day: int | None, window: int = 2) -> list[dict[str, Any]]:
+    """The submitted local lab panels within ``window`` study days of ``day`` (the context an
+    adjudicator reads an event against), each analyte in its standard unit; a fixed one query."""
+    if day is None:
+        return []
+    panels = LabPanel.objects.filter(participant_id=participant.pk, status=EntryStatus.SUBMITTED,
+                                     day__gte=day - window, day__lte=day + window).order_by("day", "sample_time")
+    rows = []
+    for panel in panels:
+        values = {}
+        for analyte in LOCAL_ANALYTES:
+            value, unit = getattr(panel, analyte), getattr(panel, f"{analyte}_unit")
+            values[analyte] = to_standard(analyte, value, unit) if value is not None and unit else None
+        rows.append({"day": panel.day, "sample_time": panel.sample_time, "values": values, "pk": panel.pk})
+    return rows
+
+
+def standard_units() -> dict[str, tuple[str, str]]:
+    """Each local analyte's label and standard unit, the unit ``panels_near`` reports it in."""
+    return {analyte: (str(LABELS[analyte]), UNITS[analyte][0]) for analyte in LOCAL_ANALYTES}
