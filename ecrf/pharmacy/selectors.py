@@ -9,9 +9,9 @@ from ecrf.accounts.roles import Role, user_roles
 from ecrf.accounts.selectors import member_site_ids
 from ecrf.core.errors import forbidden, not_found
 from ecrf.crf.models import Participant
-from ecrf.pharmacy.models import Preparation, PreparationStatus
+from ecrf.pharmacy.models import Preparation, PreparationStatus, Product, Route
 from ecrf.pharmacy.supply import Requirement, supply_mode
-from ecrf.randomization.models import Assignment
+from ecrf.randomization.models import Arm, Assignment
 from ecrf.study.services import current_protocol
 
 
@@ -55,6 +55,16 @@ class WorkItem:
     @property
     def next_dose(self) -> dict[str, int]:
         return {r.route: self.prepared.get(r.route, 0) + 1 for r in self.requirements}
+
+    @property
+    def arm_label(self) -> str:
+        return str(Arm(self.arm).label)
+
+    @property
+    def rows(self) -> list[dict[str, Any]]:
+        """Each route's need in words, with how many doses are prepared (for the pages)."""
+        return [{"route": r.route, "route_label": str(Route(r.route).label), "product": str(Product(r.product).label),
+                 "dose": r.dose, "doses": r.doses, "prepared": self.prepared.get(r.route, 0)} for r in self.requirements]
 
 
 def worklist(user: Any, participants: list[Participant] | None = None) -> list[WorkItem]:

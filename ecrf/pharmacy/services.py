@@ -12,6 +12,7 @@ from ecrf.pharmacy.errors import PharmacyError
 from ecrf.core.errors import DomainError, ErrorCode, invalid
 from ecrf.crf.guard import assert_writable
 from ecrf.crf.models import Participant
+from ecrf.dosing.rules import due_times
 from ecrf.pharmacy.models import Preparation, PreparationStatus, Product, Route
 from ecrf.pharmacy.selectors import pharmacy_participant, worklist
 from ecrf.study.services import current_protocol
@@ -65,6 +66,46 @@ def preparation_record(*, actor: User, participant: Participant, route: str, pro
         raise invalid(f"{route.upper()} dose {dose_number} of {participant.subject_id} is already recorded.",
                       dose_number="Already recorded.") from None
     return prep
+
+
+def doses_due_within(item: object, *, hours: int = 24) -> dict[str, int]:
+    """How many of each route's next doses to prepare for a day: those due within ``hours`` of
+    the earliest dose still to prepare, counted from randomization, when the first doses are
+    given."""
+    protocol = current_protocol()
+    participant = item.participant  # type: ignore[attr-defined]
+    upcoming = {r.route: due_times(r.route, participant.randomized_at, protocol)[item.next_dose[r.route] - 1:]  # type: ignore[attr-defined]
+                for r in item.requirements}  # type: ignore[attr-defined]
+    firsts = [times[0] for times in upcoming.values() if times]
+    if not firsts:
+        return dict.fromkeys(upcoming, 0)
+    # One day for both routes, from the earliest dose still to prepare.
+    end = min(firsts) + dt.timedelta(hours=hours)
+    return {route: sum(1 for t in times if t < end) for route, times in upcoming.items()}
+
+
+@transaction.atomic
+def preparation_record_day(*, actor: User, participant: Participant, lots: dict[str, str], counts: dict[str, int],
+                           prepared_at: dt.datetime | None = None) -> list[Preparation]:
+    """A day's doses for one participant in one step: ``counts[route]`` consecutive doses of each
+    route from the next one, each with its lot. All are recorded or none (one transaction)."""
+    if not any(counts.values()):
+        raise invalid("Give the number of doses to prepare for at least one route.", counts="Nothing to prepare.")
+    item = worklist(actor, [pharmacy_participant(actor, participant.pk)])[0]
+    needed = {r.route: r for r in item.requirements}
+    made = []
+    for route in (Route.IV, Route.SC):
+        count = counts.get(route, 0)
+        if count < 0:
+            raise invalid("A number of doses can't be negative.", **{f"{route}_count": "Not below 0."})
+        if count and not (lots.get(route) or "").strip():
+            message = f"Give the lot number of the {route.upper()} product."
+            raise invalid(message, **{f"{route}_lot": message})
+        first = item.next_dose[route]
+        for dose_number in range(first, first + count):
+            made.append(preparation_record(actor=actor, participant=participant, route=route, product=needed[route].product,
+                                           lot=lots[route], prepared_at=prepared_at, dose_number=dose_number))
+    return made
 
 
 @transaction.atomic

@@ -36,11 +36,12 @@ def test_coordinator_randomizes_and_pharmacist_prepares(page, login, users, site
     page.goto("/pharmacy/")
     page.get_by_role("link", name="A-001").click()
     assignment = Assignment.objects.select_related("slot").get(participant_id=participant.pk)
-    assert page.get_by_test_id("arm").inner_text() == assignment.slot.arm
+    assert page.get_by_test_id("arm").inner_text() == {"active": "Active", "placebo": "Placebo"}[assignment.slot.arm]
     needed = "interferon_gamma" if assignment.slot.arm == "active" else "placebo_sc"
-    assert needed in page.get_by_test_id("need-sc").inner_text()
+    shown = {"interferon_gamma": "Interferon-gamma-1b (SC)", "placebo_sc": "Placebo (SC saline)"}[needed]
+    assert shown in page.get_by_test_id("need-sc").inner_text()
     page.get_by_label("Route").select_option("sc")
     page.get_by_label("Product").select_option(needed)
-    page.get_by_label("Lot number").fill("LOT-77")
-    page.get_by_role("button", name="Record").click()
+    page.locator("#id_lot").fill("LOT-77")  # the single preparation's lot (the day form has one per route)
+    page.get_by_role("button", name="Record", exact=True).click()
     assert "A-001 · SC study drug · dose 1" in page.get_by_role("status").inner_text()

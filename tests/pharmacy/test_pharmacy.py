@@ -89,3 +89,27 @@ def test_pharmacists_enter_no_crf_data(api, users, two_sites):
     response = api(users[Role.PHARMACIST]).post("/api/v1/screening-log/", {}, format="json")
     assert response.status_code == 403
     assert api(users[Role.PHARMACIST]).post(f"/api/v1/participants/{pa.pk}/randomize/").status_code == 403
+
+
+def test_the_pharmacist_prepares_a_days_doses_in_one_step(client, users, two_sites):
+    pa, _ = two_sites  # randomized just now: IV doses at 0, 8 and 16 h and SC dose 1 fall in the next 24 hours
+    a = Assignment.objects.get(participant_id=pa.pk)
+    iv, sc = PharmacyPreparation().requirements(arm=a.slot.arm, phenotype=a.phenotype, protocol=DEFAULT_PROTOCOL)
+    client.force_login(users[Role.PHARMACIST])
+    url = f"/pharmacy/participants/{pa.pk}/"
+    page = client.get(url).content.decode()
+    assert 'name="day-iv_count" value="3"' in page and 'name="day-sc_count" value="1"' in page
+    assert "placebo_iv" not in page.replace('value="placebo_iv"', "")  # products in words, codes only as option values
+    # A missing lot refuses the whole day: nothing is recorded.
+    refused = client.post(url, {"prepare_day": "1", "day-iv_count": "3", "day-iv_lot": "IV-9", "day-sc_count": "1", "day-sc_lot": ""})
+    assert refused.status_code == 200 and "lot number of the SC product" in refused.content.decode()
+    assert not Preparation.objects.exists()
+    done = client.post(url, {"prepare_day": "1", "day-iv_count": "3", "day-iv_lot": "IV-9", "day-sc_count": "1", "day-sc_lot": "SC-4"})
+    assert done.status_code == 302
+    made = list(Preparation.objects.filter(participant=pa).order_by("route", "dose_number").values_list("route", "dose_number", "product", "lot"))
+    assert made == [("iv", 1, iv.product, "IV-9"), ("iv", 2, iv.product, "IV-9"), ("iv", 3, iv.product, "IV-9"),
+                    ("sc", 1, sc.product, "SC-4")]
+    # The next day's suggestion starts from the next dose to prepare: IV doses 4 to 6, and SC dose 2
+    # (due 48 h after the first) is not yet in that day.
+    again = client.get(url).content.decode()
+    assert 'name="day-iv_count" value="3"' in again and 'name="day-sc_count" value="0"' in again
