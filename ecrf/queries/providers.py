@@ -14,11 +14,13 @@ from django.utils.translation import gettext as _
 
 from ecrf.accounts.roles import Role, user_roles
 from ecrf.core.home import Task, register_provider
+from ecrf.crf.registry import spec_for_model
 from ecrf.crf.annotations import ALL_FIELDS, FieldNote, register_field_notes
 from ecrf.queries.models import UNRESOLVED_STATES, Query, QueryState
 from ecrf.queries.selectors import (
     SITE_ANSWER_ROLES,
     can_work_with_queries,
+    is_data_team,
     queries_for,
     unresolved_by_participant,
 )
@@ -41,6 +43,11 @@ def query_notes(user: Any, form: Any) -> dict[str, list[FieldNote]]:
         notes.setdefault(q.field or ALL_FIELDS, []).append(FieldNote(
             kind="query", text=f"{label} #{q.pk}: {q.text}", url=reverse("queries:detail", args=[q.pk]),
             tone="warning" if q.state == QueryState.OPEN else "info"))
+    spec = spec_for_model(type(form))
+    if is_data_team(user) and spec is not None:
+        notes.setdefault(ALL_FIELDS, []).append(FieldNote(
+            kind="raise-query", text=_("Raise a query on this form"),
+            url=reverse("queries:raise", kwargs={"slug": spec.slug, "form_id": form.pk})))
     return notes
 
 

@@ -19,6 +19,8 @@ from django.utils import timezone
 from ecrf.accounts.roles import Role, user_roles
 from ecrf.accounts.selectors import member_site_ids
 from ecrf.core.errors import not_found
+from ecrf.crf.checks import CheckScope, all_checks, evaluate, target_key
+from ecrf.crf.models import Participant
 from ecrf.queries.models import UNRESOLVED_STATES, CheckRun, Query, QueryMessage
 
 # ARCHITECTURE.md "Roles": monitors and data managers raise queries; data managers close them
@@ -175,3 +177,16 @@ def unresolved_count(*, site_id: int | None = None, participant_id: int | None =
     if participant_id is not None:
         qs = qs.filter(participant_id=participant_id)
     return qs.count()
+
+
+def problem_still_found(query: Query, *, now: dt.datetime | None = None) -> bool:
+    """Whether the query's check still finds its problem (False for a query raised by hand)."""
+    if query.check_code is None:
+        return False
+    check = next((c for c in all_checks() if c.code == query.check_code), None)
+    if check is None or check.version != query.check_version:
+        return False
+    scope = CheckScope(participants=Participant.objects.filter(pk=query.participant_id), now=now or timezone.now())
+    keys = {target_key(check, participant_id=t.participant_id, form_id=t.form_id, item=t.item)
+            for t in evaluate(check, scope)}
+    return query.target_key in keys

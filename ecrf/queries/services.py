@@ -38,7 +38,7 @@ from ecrf.accounts.roles import require_role
 from ecrf.audit.models import append_many_to_chain
 from ecrf.core.errors import DomainError, ErrorCode
 from ecrf.crf.annotations import ALL_FIELDS
-from ecrf.crf.checks import TARGET_COLUMNS, CheckScope, EditCheck, all_checks, evaluate, target_key
+from ecrf.crf.checks import TARGET_COLUMNS, CheckScope, EditCheck, all_checks
 from ecrf.crf.guard import assert_writable, locked_participant_ids
 from ecrf.crf.models import CRF, Participant
 from ecrf.crf.registry import FormSpec, get_spec
@@ -54,7 +54,7 @@ from ecrf.queries.models import (
     RunState,
     RunTrigger,
 )
-from ecrf.queries.selectors import DATA_TEAM_ROLES, RUN_ROLES, SITE_ANSWER_ROLES, queries_for
+from ecrf.queries.selectors import DATA_TEAM_ROLES, RUN_ROLES, SITE_ANSWER_ROLES, problem_still_found, queries_for
 
 logger = logging.getLogger(__name__)
 
@@ -353,19 +353,6 @@ def query_answer(*, actor: User, query: Query, text: str) -> Query:
     _save(query, actor=actor, reason="Answered by the site", fields=["state", "answered_at"], now=now)
     _message(query, actor=actor, kind=MessageKind.ANSWER, text=text, now=now)
     return query
-
-
-def problem_still_found(query: Query, *, now: dt.datetime | None = None) -> bool:
-    """Whether the query's check still finds its problem (False for a query raised by hand)."""
-    if query.check_code is None:
-        return False
-    check = next((c for c in all_checks() if c.code == query.check_code), None)
-    if check is None or check.version != query.check_version:
-        return False
-    scope = CheckScope(participants=Participant.objects.filter(pk=query.participant_id), now=now or timezone.now())
-    keys = {target_key(check, participant_id=t.participant_id, form_id=t.form_id, item=t.item)
-            for t in evaluate(check, scope)}
-    return query.target_key in keys
 
 
 @transaction.atomic
