@@ -48,8 +48,8 @@ def test_checks(monkeypatch):
 
 @pytest.fixture
 def vitals(coordinator):
-    def make(participant, heart_rate: int = 80, day: int = 20, submit: bool = True):  # noqa: ANN001, ANN202
-        return form_create(actor=coordinator, spec=VITALS, participant=participant, submit=submit,
+    def make(participant, heart_rate: int = 80, day: int = 20, submit: bool = True, actor=None):  # noqa: ANN001, ANN202
+        return form_create(actor=actor or coordinator, spec=VITALS, participant=participant, submit=submit,
                            data={"measured_on": dt.date(2026, 11, day), "temperature": "37.0",
                                  "heart_rate": heart_rate})
 
