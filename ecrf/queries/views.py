@@ -98,8 +98,9 @@ def _querystring(request: HttpRequest, **change: Any) -> str:
 def inbox(request: HttpRequest) -> HttpResponse:
     """The data team's queries with filters and counts; POST applies a bulk action."""
     _require(request, DATA_TEAM_ROLES, _("The query inbox is the data team's."))
+    bulk = BulkForm(request.POST or None)
+    error, status = None, 200
     if request.method == "POST":
-        bulk = BulkForm(request.POST)
         ids = [int(x) for x in request.POST.getlist("selected") if x.isdigit()]
         if bulk.is_valid():
             try:
@@ -110,10 +111,12 @@ def inbox(request: HttpRequest) -> HttpResponse:
                     done = services.query_close_many(actor=request.user, query_ids=ids, text=bulk.cleaned_data["text"])
                     messages.success(request, _("%(n)d queries closed.") % {"n": len(done)})
             except DomainError as exc:
-                messages.error(request, exc.message)
+                # The inbox again, with what went wrong and its status; nothing was changed.
+                error, status = exc.message, exc.status
+            else:
+                return redirect(f"{request.path}?{request.POST.get('back', '')}")
         else:
-            messages.error(request, _("Choose an action."))
-        return redirect(f"{request.path}?{request.POST.get('back', '')}")
+            error, status = _("Choose an action."), 400
     filters = FilterForm(request.GET or None)
     params = filters.cleaned_data if filters.is_bound and filters.is_valid() else {}
     now = timezone.now()
@@ -121,9 +124,9 @@ def inbox(request: HttpRequest) -> HttpResponse:
     counts = query_counts(qs)
     page = Paginator(qs.order_by("opened_at", "pk"), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "queries/inbox.html", {
-        "filters": filters, "bulk": BulkForm(), "page": page, "rows": _query_rows(page, now), "counts": counts,
+        "filters": filters, "bulk": bulk, "error": error, "page": page, "rows": _query_rows(page, now), "counts": counts,
         "form_labels": {k: form_label(k) for k, _n in counts.by_form},
-        "state_labels": dict(QueryState.choices), "querystring": _querystring(request)})
+        "state_labels": dict(QueryState.choices), "querystring": _querystring(request)}, status=status)
 
 
 @login_required
@@ -181,18 +184,18 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     """A query, its thread and the actions the viewer may take (POST ``action`` + ``text``)."""
     _require(request, QUERY_ROLES, _("Your role does not work with data queries."))
     query = query_get(request.user, pk)
-    error = None
+    error, status = None, 200
     if request.method == "POST":
         name = request.POST.get("action", "")
         if name not in _ACTIONS:
-            error = _("Choose an action.")
+            error, status = _("Choose an action."), 400
         else:
             service = _ACTIONS[name]
             kwargs = {"text": request.POST.get("text", "")} if name in _TAKES_TEXT else {}
             try:
                 service(actor=request.user, query=query, **kwargs)
             except DomainError as exc:
-                error = exc.message
+                error, status = exc.message, exc.status  # shown on the page; nothing was changed
             else:
                 messages.success(request, _("Done: %(action)s.") % {"action": name})
                 return redirect("queries:detail", pk=query.pk)
@@ -205,7 +208,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         "query": query, "thread": messages_for(request.user, query), "form_label": form_label(query.form_key),
         "field_label": field_label(query.form_key, query.field), "form_url": form_url, "error": error,
         "actions": [(n, _BUTTONS[n]) for n in available], "text_form": TextForm(request.POST or None),
-        "data_team": is_data_team(request.user)})
+        "data_team": is_data_team(request.user)}, status=status)
 
 
 class RaiseForm(forms.Form):
@@ -225,16 +228,19 @@ def raise_query(request: HttpRequest, slug: str, form_id: int) -> HttpResponse:
     choices = [("", _("The whole form"))] + [(n, field_label(spec.key, n)) for n in (*spec.fields, *spec.derived_fields)]
     raise_form = RaiseForm(request.POST or None, initial={"field": request.GET.get("field", "")})
     raise_form.fields["field"].choices = choices
+    status = 200
     if request.method == "POST" and raise_form.is_valid():
         try:
             query = services.query_raise(actor=request.user, spec=spec, form=form_obj,
                                          field=raise_form.cleaned_data["field"], text=raise_form.cleaned_data["text"])
         except DomainError as exc:
             raise_form.add_error("text" if "text" in exc.fields else None, exc.message)
+            status = exc.status
         else:
             messages.success(request, _("Draft query #%(pk)d raised; release it to send it to the site.") % {"pk": query.pk})
             return redirect("queries:detail", pk=query.pk)
-    return render(request, "queries/raise.html", {"spec": spec, "form_obj": form_obj, "raise_form": raise_form})
+    return render(request, "queries/raise.html", {"spec": spec, "form_obj": form_obj, "raise_form": raise_form},
+                  status=status)
 
 
 @login_required
@@ -275,8 +281,8 @@ def runs(request: HttpRequest) -> HttpResponse:
         try:
             run = services.check_run_request(actor=request.user)
         except DomainError as exc:
-            messages.error(request, exc.message)
-            return redirect("queries:runs")
+            return render(request, "queries/runs.html", {"page": Paginator(check_runs_for(request.user), PAGE_SIZE)
+                                                         .get_page(1), "error": exc.message}, status=exc.status)
         messages.success(request, _("Check run #%(pk)d queued.") % {"pk": run.pk})
         return redirect("queries:run-detail", pk=run.pk)
     page = Paginator(check_runs_for(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
