@@ -181,3 +181,16 @@ class CheckRun(NoDeleteModel):
         if self.state == RunState.DONE:
             return 100
         return int(100 * self.checks_done / self.checks_total) if self.checks_total else 0
+
+
+class CheckRequest(models.Model):
+    """A participant whose forms changed since its checks last ran: the after-save run's outbox
+    (invariant 9: recorded in the write's transaction, enqueued after the commit). One row per
+    participant, so a burst of saves (an import, the demo data) enqueues one run, not one per save."""
+
+    participant = models.OneToOneField(Participant, on_delete=models.PROTECT, related_name="+")
+    pending = models.BooleanField(default=True)
+    requested_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"Check request for participant {self.participant_id}"

@@ -46,6 +46,7 @@ from ecrf.crf.selectors import participants_for
 from ecrf.queries.errors import QueryError
 from ecrf.queries.models import (
     UNRESOLVED_STATES,
+    CheckRequest,
     CheckRun,
     MessageKind,
     Query,
@@ -85,9 +86,29 @@ def check_run_request(*, actor: User, participant_ids: Sequence[int] | None = No
 
 def checks_schedule(*, participant_id: int) -> None:
     """Run the checks for one participant after this transaction commits (never inside the
-    request): called by the form-write listener. Invariant 9: the data is in the database first;
-    the task is idempotent (a second run finds the same problems and writes nothing)."""
+    request): called by the form-write listener, inside the write's transaction. Invariant 9: the
+    request is recorded first (``CheckRequest``) and enqueued on commit only when none is pending
+    already, so many saves before the worker runs make one run; the task is idempotent (a second
+    run finds the same problems and writes nothing)."""
+    request, created = CheckRequest.objects.get_or_create(participant_id=participant_id)
+    if not created:
+        if request.pending:
+            return
+        request.pending, request.requested_at = True, timezone.now()
+        request.save(update_fields=["pending", "requested_at"])
     transaction.on_commit(lambda: _enqueue_participant(participant_id))
+
+
+def checks_run_requested(*, participant_id: int) -> CheckRun | None:
+    """The after-save run of one participant, if a request is pending (None when another worker
+    took it): the request is marked taken first, so a save during the run requests a new one."""
+    with transaction.atomic():
+        request = CheckRequest.objects.select_for_update().filter(participant_id=participant_id, pending=True).first()
+        if request is None:
+            return None
+        request.pending = False
+        request.save(update_fields=["pending"])
+    return checks_run(trigger=RunTrigger.AFTER_SAVE, participant_ids=[participant_id])
 
 
 def _enqueue_run(run_id: int) -> None:

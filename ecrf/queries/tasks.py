@@ -13,7 +13,9 @@ from ecrf.queries.models import CheckRun, RunState, RunTrigger
 @shared_task(name="ecrf.queries.tasks.run_participant_checks", acks_late=True)
 def run_participant_checks(participant_id: int) -> dict[str, int]:
     """The after-save run: every check, over the one participant whose form was written."""
-    run = services.checks_run(trigger=RunTrigger.AFTER_SAVE, participant_ids=[participant_id])
+    run = services.checks_run_requested(participant_id=participant_id)
+    if run is None:
+        return {"opened": 0, "reopened": 0, "closed": 0}
     return {"opened": run.opened, "reopened": run.reopened, "closed": run.closed}
 
 

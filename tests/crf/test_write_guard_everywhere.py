@@ -102,6 +102,7 @@ SKIPS_LOCKED = {
         "nightly and bulk re-derivation: locked participants keep their endpoints; the report counts them",
     "ecrf.queries.services.checks_run":
         "edit-check runs: the queries of locked or frozen participants stay as they are; the run counts them",
+    "ecrf.queries.services.checks_run_requested": "the after-save run of checks_run for one participant",
 }
 
 # Consequences of a write, called only by a write listener inside an already-guarded write (the
@@ -163,7 +164,8 @@ NOT_GUARDED = {
         "starts a reporting clock (SAE 24 h, SUSAR 7/15 days): regulatory deadlines run after a lock; called "
         "inside the guarded AE write and follow-up request, and by the expedited decision",
     "ecrf.queries.services.check_run_request": "records a request for a check run (which skips locked data)",
-    "ecrf.queries.services.checks_schedule": "enqueues a check run after the commit; writes nothing",
+    "ecrf.queries.services.checks_schedule":
+        "records a participant's check request (the run's outbox, no clinical data) and enqueues the run",
     # Resolving queries is what comes before a lock and changes no clinical data: the site's
     # answer, the data team's close or cancel, and messages go on under a freeze or lock.
     "ecrf.queries.services.query_answer": "a query's answer: no clinical data changes",

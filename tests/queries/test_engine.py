@@ -13,7 +13,7 @@ from ecrf.celery import app as celery_app
 from ecrf.crf.checks import target_key
 from ecrf.crf.models import LockScope
 from ecrf.crf.services import form_update
-from ecrf.queries.models import CheckRun, MessageKind, Query, QueryMessage, QueryState, RunState, RunTrigger
+from ecrf.queries.models import CheckRequest, CheckRun, MessageKind, Query, QueryMessage, QueryState, RunState, RunTrigger
 from ecrf.queries.services import RESOLVED_TEXT, checks_run, query_close
 from tests.queries.conftest import FAST_HEART, NO_VITALS, TEST_CHECKS
 from tests.testapp.specs import VITALS
@@ -134,13 +134,22 @@ def test_a_form_write_runs_the_checks_for_that_participant_after_the_commit(
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         vitals(participant_a, heart_rate=170)
     assert Query.objects.count() == 0  # nothing inside the write's transaction
-    assert callbacks
-    for callback in callbacks:
-        callback()
+    assert CheckRequest.objects.get(participant=participant_a).pending
+    # A second save before the worker runs adds no second run.
+    with django_capture_on_commit_callbacks(execute=False) as second:
+        vitals(participant_a, heart_rate=80, day=21)
+    assert len(callbacks) == 1 and second == []
+    callbacks[0]()
     run = CheckRun.objects.get()
     assert run.trigger == RunTrigger.AFTER_SAVE and run.participant_ids == [participant_a.pk]
     assert list(Query.objects.values_list("participant_id", "check_code")) == [(participant_a.pk, "TEST-001")]
     assert not Query.objects.filter(participant=other).exists()
+    assert not CheckRequest.objects.get(participant=participant_a).pending
+    callbacks[0]()  # a redelivered task finds no pending request and runs nothing
+    assert CheckRun.objects.count() == 1
+    with django_capture_on_commit_callbacks(execute=False) as third:
+        vitals(participant_a, heart_rate=90, day=22)
+    assert len(third) == 1  # taken requests are requested again
 
 
 @pytest.mark.postgres
