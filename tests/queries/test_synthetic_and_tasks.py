@@ -10,6 +10,7 @@ from ecrf.accounts.roles import Role
 from ecrf.celery import app
 from ecrf.core.synthetic import SyntheticContext
 from ecrf.queries import synthetic, tasks
+from ecrf.queries.services import check_run_request
 from ecrf.queries.models import CheckRequest, CheckRun, Query, RunState, RunTrigger
 
 pytestmark = pytest.mark.django_db
@@ -45,8 +46,6 @@ def test_the_nightly_sweep_is_scheduled_and_runs_every_participant(test_checks, 
 
 def test_an_on_demand_run_is_run_once_by_its_task(test_checks, users, participant_a,
                                                   django_capture_on_commit_callbacks):
-    from ecrf.queries.services import check_run_request
-
     with django_capture_on_commit_callbacks(execute=False):
         run = check_run_request(actor=users[Role.DATA_MANAGER])
     assert tasks.run_requested_checks(run.pk) == "done"
