@@ -30,6 +30,7 @@ from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
+from django.db.models import Q
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -205,24 +206,28 @@ def _run_check(check: EditCheck, scope: CheckScope, run: CheckRun, now: dt.datet
            f"{select} FROM {found} WHERE true ON CONFLICT DO NOTHING")
     with connection.cursor() as cursor:
         cursor.execute(sql, [*select_params, *found_params])
+        inserted = cursor.rowcount
     mine = Query.objects.filter(check_code=check.code, check_version=check.version)
-    opened = list(mine.filter(opened_by_run=run).order_by("pk"))
+    opened = list(mine.filter(opened_by_run=run).order_by("pk")) if inserted else []
     _history(opened, history_type="+", when=now, user=None,
              reason=f"Opened by edit check {check.code} v{check.version}")
 
     # The rule's own compiled SQL with its parameters kept apart: no user text reaches the string.
     targets = RawSQL(f"SELECT {key_sql} FROM {found}", [*key_params, *found_params])  # noqa: S611
-    in_scope = mine.filter(participant__in=scope.participants.values("pk"))
-    gone = list(in_scope.filter(state__in=UNRESOLVED_STATES, accepted=False).exclude(target_key__in=targets)
-                .select_for_update().order_by("pk"))
+    # One statement finds both changes, under row locks: unresolved queries whose problem is no
+    # longer found (resolved) and closed ones, not confirmed as correct, whose problem is back.
+    changing = list(mine.filter(participant__in=scope.participants.values("pk"), accepted=False)
+                    .filter(Q(state__in=UNRESOLVED_STATES) & ~Q(target_key__in=targets)
+                            | Q(state=QueryState.CLOSED, target_key__in=targets))
+                    .select_for_update().order_by("pk"))
+    gone = [q for q in changing if q.state in UNRESOLVED_STATES]
+    back = [q for q in changing if q.state == QueryState.CLOSED]
     for q in gone:
         q.state, q.auto_closed, q.closed_at, q.closed_by_id, q.updated_at = QueryState.CLOSED, True, now, None, now
     _bulk_save(gone, ["state", "auto_closed", "closed_at", "closed_by_id", "updated_at"])
     _history(gone, history_type="~", when=now, user=None, reason=RESOLVED_TEXT)
     _messages(gone, kind=MessageKind.RESOLVED, text=RESOLVED_TEXT, when=now)
 
-    back = list(in_scope.filter(state=QueryState.CLOSED, accepted=False).filter(target_key__in=targets)
-                .select_for_update().order_by("pk"))
     for q in back:
         q.state, q.auto_closed, q.closed_at, q.closed_by_id, q.answered_at, q.updated_at = (
             QueryState.OPEN, False, None, None, None, now)
