@@ -132,9 +132,10 @@ def checks_run(*, trigger: str, participant_ids: Iterable[int] | None = None, ac
     """Run the edit checks (every registered one by default) over ``participant_ids`` (every
     participant by default), as of ``now``; returns the finished ``CheckRun`` with its counts.
 
-    Each check runs in its own transaction, so the run's progress is visible while it runs and a
-    check whose rule fails leaves nothing half-written (its error is in ``results``); the run
-    goes on with the others. Locked or frozen participants are skipped and counted."""
+    Each check runs in its own transaction, so a check whose rule fails leaves nothing half-written
+    (its error is in ``results``) and the run goes on with the others; an on-demand run records
+    its progress after each check (its page shows it). Locked or frozen participants are skipped
+    and counted."""
     now = now or timezone.now()
     checks = list(checks) if checks is not None else all_checks()
     if run is None:
@@ -168,10 +169,12 @@ def checks_run(*, trigger: str, participant_ids: Iterable[int] | None = None, ac
             run.closed += outcome["closed"]
             run.checks_done += 1
             run.results = results
-            run.save(update_fields=["opened", "reopened", "closed", "checks_done", "results"])
+            if run.trigger == RunTrigger.ON_DEMAND:  # someone watches its page: show how far it got
+                run.save(update_fields=["opened", "reopened", "closed", "checks_done", "results"])
     run.checks_done = len(checks)
     run.state, run.finished_at, run.results = RunState.DONE, timezone.now(), results
-    run.save(update_fields=["state", "finished_at", "results", "checks_done", "skipped_locked"])
+    run.save(update_fields=["state", "finished_at", "results", "checks_done", "skipped_locked", "opened", "reopened",
+                            "closed"])
     return run
 
 
