@@ -11,7 +11,7 @@ from django.test import Client
 
 from ecrf.queries import services
 from ecrf.queries.models import CheckRun, Query, QueryState
-from ecrf.queries.providers import open_query_blockers, queried_entries
+from ecrf.queries.providers import open_query_blockers, queried_entries, query_tasks
 from ecrf.review.gate import blockers
 from tests.testapp.specs import VITALS
 
@@ -132,3 +132,13 @@ def test_every_unresolved_query_blocks_the_lock_drafts_included(dm, draft, parti
     assert any(b.condition == "open_queries" for b in blockers(site_id=participant_a.site_id))
     services.query_cancel(actor=dm, query=draft, text="Raised in error.")
     assert open_query_blockers(None) == []
+
+
+def test_home_tasks_point_each_role_at_its_queries(users, dm, draft, coordinator):
+    assert [(t.title, t.count) for t in query_tasks(dm)] == [("Release draft queries", 1)]
+    assert query_tasks(coordinator) == []  # the draft is not the site's yet
+    services.query_release(actor=dm, query=draft)
+    assert [(t.title, t.count, t.url) for t in query_tasks(coordinator)] == [("Answer queries", 1, "/queries/site/")]
+    services.query_answer(actor=coordinator, query=draft, text="Done.")
+    assert [(t.title, t.count) for t in query_tasks(users["monitor"])] == [("Review answered queries", 1)]
+    assert query_tasks(users["sponsor"]) == []
