@@ -32,6 +32,12 @@ app.conf.beat_schedule = {
         "task": "ecrf.dosing.tasks.sweep_missed_doses",
         "schedule": crontab(minute="*/15"),
     },
+    # Edit checks: the nightly whole-study sweep (saves run a participant's checks on commit
+    # already); it catches what no save triggers, such as a form that became overdue.
+    "queries-sweep-checks": {
+        "task": "ecrf.queries.tasks.sweep_checks",
+        "schedule": crontab(hour=3, minute=10),
+    },
     # Part 11: periodic verification of the audit trail's hash chain.
     "audit-verify-chain": {
         "task": "ecrf.audit.tasks.verify_audit_chain",

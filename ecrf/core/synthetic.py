@@ -16,6 +16,7 @@ a new step fits between two others:
     40 pharmacy                          90 outcomes
     50 dosing                           100 deviations
                                         110 safety
+                                        120 queries (the edit checks)
 
 The order also fixes which draws each step takes from the shared seeded ``ctx.rng``: the same
 seed gives the same trial only while the orders stay as they are.

@@ -17,6 +17,7 @@ from ecrf.accounts.roles import PARTICIPANT_LIST_ROLES, user_roles
 from ecrf.core.errors import DomainError, forbidden
 from ecrf.core.fields import entry_formfield
 from ecrf.crf import services
+from ecrf.crf.annotations import ALL_FIELDS, field_notes_for
 from ecrf.crf.history import form_history, participant_history
 from ecrf.crf.models import EntryStatus
 from ecrf.crf.panels import panels_for
@@ -148,9 +149,15 @@ def form_detail(request: HttpRequest, slug: str, form_id: int) -> HttpResponse:
     values = [(spec.model._meta.get_field(n).verbose_name, getattr(form_obj, f"get_{n}_display", lambda n=n: getattr(form_obj, n))())
               for n in spec.fields + spec.derived_fields]
     status_form = StatusForm(initial={"expected_version": form_obj.version}) if can_write else None
+    # Notes from the data-management apps (open queries, ...) beside the fields they concern.
+    notes = field_notes_for(request.user, form_obj)
+    entry_rows = [(field, notes.get(field.name, [])) for field in entry] if entry is not None else []
+    value_rows = [(label, value, notes.get(name, []))
+                  for (label, value), name in zip(values, spec.fields + spec.derived_fields, strict=True)]
     return render(request, "crf/form_edit.html", {"spec": spec, "participant": form_obj.participant, "entry": entry,
                                                    "meta": meta, "form_obj": form_obj, "values": values,
-                                                   "status_form": status_form})
+                                                   "status_form": status_form, "entry_rows": entry_rows,
+                                                   "value_rows": value_rows, "form_notes": notes.get(ALL_FIELDS, [])})
 
 
 _STATUS_ACTIONS = {"retract": services.form_retract, "not-done": services.form_mark_not_done}

@@ -23,6 +23,7 @@ from ecrf.crf.views import _STATUS_ACTIONS
 from ecrf.dosing.models import Administration
 from ecrf.notifications.models import Notification
 from ecrf.pharmacy.models import Preparation
+from ecrf.queries.models import CheckRun, Query
 from ecrf.randomization.models import AllocationList, Assignment
 from ecrf.schedule.days import day_of_moment
 from ecrf.screening.models import Consent, LabImport
@@ -106,7 +107,8 @@ def _api_models() -> dict[str, Any]:
     models.update({"participant": Participant, "participant-randomization": Participant, "site": Site,
                    "notification": Notification, "consent-lifecycle": Consent, "lab-import": LabImport,
                    "allocation-list": AllocationList, "preparation": Preparation, "sae-reports": SAEReport,
-                   "clocks": Clock, "adjudications": Adjudication, "locks": LockScope})
+                   "clocks": Clock, "adjudications": Adjudication, "locks": LockScope,
+                   "query": Query, "check-run": CheckRun})
     return models
 
 
@@ -161,6 +163,11 @@ HTML: dict[str, Callable[[], list[dict[str, Any]]]] = {
     "safety:report-submit": lambda: _pks(SAEReport),
     "safety:case-detail": lambda: _pks(ExpeditedAssessment),
     "safety:adjudication-form": lambda: _pks(Adjudication),
+    "queries:detail": lambda: _pks(Query),
+    "queries:run-detail": lambda: _pks(CheckRun),
+    # Raising a query names only the form and its participant: one form of each kind.
+    "queries:raise": lambda: [next(f for f in _forms() if f["slug"] == s.slug) for s in all_specs()
+                              if any(f["slug"] == s.slug for f in _forms())],
     "safety:review-detail": lambda: [{"pk": r.adjudication_id, "review_id": r.pk} for r in AdjudicationReview.objects.order_by("pk")],
 }
 

@@ -25,6 +25,8 @@ from ecrf.accounts.services import user_create
 from ecrf.crf.models import Participant
 from ecrf.pharmacy.services import preparation_record
 from ecrf.pharmacy.supply import PharmacyPreparation
+from ecrf.queries.models import RunTrigger
+from ecrf.queries.services import checks_run
 from ecrf.randomization.models import Assignment
 from ecrf.randomization.services import allocation_list_generate
 from ecrf.randomization.unblinding import participant_emergency_unblind
@@ -173,7 +175,7 @@ def build_world(rec: Recorder) -> World:
          organism="Klebsiella pneumoniae", diagnosed_by="culture")
     form(coord_b, "discontinuations", b2, "discontinuation B-2", route="both", discontinued_on=str((T0 + dt.timedelta(days=3)).date()),
          discontinuation_reason="participant_request")
-    form(coord_a, "test-vitals", a1, "test vitals A-1", measured_on=str((T0 + dt.timedelta(days=1)).date()), temperature="38.4",
+    vitals_a1 = form(coord_a, "test-vitals", a1, "test vitals A-1", measured_on=str((T0 + dt.timedelta(days=1)).date()), temperature="38.4",
          heart_rate=110, notes="")
 
     # Adverse events: a non-serious one for everyone; serious ones with their SAE reports.
@@ -254,6 +256,15 @@ def build_world(rec: Recorder) -> World:
     rec.api(investigator_a, "post", "/api/v1/signatures/",
             {"participant": a4.pk, "form": "vital-status", "form_id": vital["id"], "expected": str(vital["version"]),
              "meaning": "approve", "password": PASSWORD}, label="sign vital status A-4")
+    # Data queries: one raised by hand and released to the site, then one run of the edit checks.
+    rec.at(T0 + dt.timedelta(days=27, hours=8, minutes=30))
+    dm = viewers[Role.DATA_MANAGER]
+    query = rec.api(dm, "post", "/api/v1/queries/", {"form": "testapp.vitals", "form_id": vitals_a1["id"],
+                                                     "field": "heart_rate", "text": "Please confirm the heart rate."},
+                    label="raise a query")
+    rec.api(dm, "post", f"/api/v1/queries/{query['id']}/release/", {}, label="release the query")
+    with rec.step():
+        checks_run(trigger=RunTrigger.BEAT)
     rec.at(T0 + dt.timedelta(days=27, hours=9))
     assert SAEReport.objects.count() >= 3 and Clock.objects.exists()
 

@@ -17,7 +17,7 @@ def test_every_app_declares_its_step_in_the_flow_of_data():
     assert [(s.name, s.order) for s in synthetic.steps()] == [
         ("ecrf.study", 10), ("ecrf.screening", 20), ("ecrf.randomization", 30), ("ecrf.pharmacy", 40),
         ("ecrf.dosing", 50), ("ecrf.labs", 60), ("ecrf.medications", 70), ("ecrf.sofa", 80),
-        ("ecrf.outcomes", 90), ("ecrf.deviations", 100), ("safety", 110), ("ecrf.review", 130)]
+        ("ecrf.outcomes", 90), ("ecrf.deviations", 100), ("safety", 110), ("ecrf.queries", 120), ("ecrf.review", 130)]
 
 
 def test_an_order_already_taken_is_refused():

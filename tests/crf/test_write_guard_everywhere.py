@@ -88,6 +88,10 @@ GUARDED = {
     "safety.services.ae_death_recheck",
     # The final classification is part of the clinical database and of the locked export.
     "safety.services.adjudication_review_submit",
+    # A query asks for a change of the data: raising, releasing or reopening one on locked data
+    # would ask for what the lock forbids.
+    "ecrf.queries.services.query_raise", "ecrf.queries.services.query_release",
+    "ecrf.queries.services.query_release_many", "ecrf.queries.services.query_reopen",
 }
 
 # Bulk jobs that skip locked participants instead of failing the whole run: each must reach the
@@ -96,6 +100,9 @@ GUARDED = {
 SKIPS_LOCKED = {
     "ecrf.sofa.services.endpoints_rederive":
         "nightly and bulk re-derivation: locked participants keep their endpoints; the report counts them",
+    "ecrf.queries.services.checks_run":
+        "edit-check runs: the queries of locked or frozen participants stay as they are; the run counts them",
+    "ecrf.queries.services.checks_run_requested": "the after-save run of checks_run for one participant",
 }
 
 # Consequences of a write, called only by a write listener inside an already-guarded write (the
@@ -164,6 +171,16 @@ NOT_GUARDED = {
         "a verification record, not clinical data: allowed under a freeze, refused under a lock by its own check",
     "ecrf.review.services.signature_create":
         "an e-signature record, not clinical data: allowed under a freeze, refused under a lock by its own check",
+    "ecrf.queries.services.check_run_request": "records a request for a check run (which skips locked data)",
+    "ecrf.queries.services.checks_schedule":
+        "records a participant's check request (the run's outbox, no clinical data) and enqueues the run",
+    # Resolving queries is what comes before a lock and changes no clinical data: the site's
+    # answer, the data team's close or cancel, and messages go on under a freeze or lock.
+    "ecrf.queries.services.query_answer": "a query's answer: no clinical data changes",
+    "ecrf.queries.services.query_close": "resolves a query: no clinical data changes",
+    "ecrf.queries.services.query_close_many": "resolves queries: no clinical data changes",
+    "ecrf.queries.services.query_cancel": "withdraws a query raised in error: no clinical data changes",
+    "ecrf.queries.services.query_message": "a message in a query's thread: no clinical data changes",
     "safety.services.pv_clock_start":
         "starts a decided SUSAR's clock in pharmacovigilance's table: the authority deadline runs after a lock",
 }

@@ -1,0 +1,459 @@
+"""Every write of the queries app: running the edit checks, and the query workflow.
+
+The engine (``checks_run``) runs each registered check (``ecrf.crf.checks``) as set-based SQL:
+one ``INSERT ... SELECT ... ON CONFLICT DO NOTHING`` around the rule's own query opens the new
+queries (the unique key (check code, check version, target) makes two runs at once insert each
+problem once), then the check's unresolved queries whose problem is no longer found are closed
+("resolved by the check") and its closed queries whose problem came back are reopened, each in
+bulk with a hash-chained history row and a message in the query's thread (ARCHITECTURE.md
+invariant 2). A run with nothing changed writes nothing but its own bookkeeping row.
+
+Decisions:
+- a check's query goes to the site at once (released on opening), as in other EDCs: the site
+  acts on automatic checks without a data manager in between; a query raised by hand starts as
+  a draft that only the data team sees until it is released;
+- closing always takes a message; closing a check's query while the check still finds the
+  problem marks it "confirmed as correct" (accepted), so later runs leave it closed; cancelled
+  queries (raised in error) are never reopened by a run;
+- locked or frozen participants are skipped by runs (nothing about them changes), and raising,
+  releasing or reopening a query on them is refused (each asks for a change the lock forbids);
+  answering, closing, cancelling and messages go on, as resolving queries is what comes before
+  a lock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection, transaction
+from django.db.models import Q
+from django.db.models.expressions import RawSQL
+from django.utils import timezone
+
+from ecrf.accounts.models import User
+from ecrf.accounts.roles import require_role
+from ecrf.audit.models import append_many_to_chain
+from ecrf.core.errors import DomainError, ErrorCode
+from ecrf.crf.annotations import ALL_FIELDS
+from ecrf.crf.checks import TARGET_COLUMNS, CheckScope, EditCheck, all_checks
+from ecrf.crf.guard import assert_writable, locked_participant_ids
+from ecrf.crf.models import CRF, Participant
+from ecrf.crf.registry import FormSpec, get_spec
+from ecrf.crf.selectors import participants_for
+from ecrf.queries.errors import QueryError
+from ecrf.queries.models import (
+    UNRESOLVED_STATES,
+    CheckRequest,
+    CheckRun,
+    MessageKind,
+    Query,
+    QueryMessage,
+    QueryState,
+    RunState,
+    RunTrigger,
+)
+from ecrf.queries.selectors import DATA_TEAM_ROLES, RUN_ROLES, SITE_ANSWER_ROLES, problem_still_found, queries_for
+
+logger = logging.getLogger(__name__)
+
+MAX_TEXT = 4000
+RESOLVED_TEXT = "Resolved: the check no longer finds the problem."
+RECURRED_TEXT = "Reopened: the check finds the problem again."
+
+
+# --- the engine -------------------------------------------------------------------------------
+
+def check_run_request(*, actor: User, participant_ids: Sequence[int] | None = None) -> CheckRun:
+    """A data manager's on-demand run: recorded now, run by a worker after the commit; the run's
+    page shows its progress. One on-demand run at a time."""
+    require_role(actor, RUN_ROLES, "run the edit checks")
+    with transaction.atomic():
+        busy = CheckRun.objects.select_for_update().filter(
+            trigger=RunTrigger.ON_DEMAND, state__in=(RunState.QUEUED, RunState.RUNNING)).first()
+        if busy is not None:
+            raise DomainError(QueryError.RUN_IN_PROGRESS,
+                              f"Check run #{busy.pk} is still {busy.get_state_display().lower()}; "
+                              "wait for it to finish (its page shows the progress).")
+        run = CheckRun.objects.create(trigger=RunTrigger.ON_DEMAND, requested_by=actor,
+                                      participant_ids=sorted(participant_ids) if participant_ids is not None else None,
+                                      checks_total=len(all_checks()))
+        transaction.on_commit(lambda: _enqueue_run(run.pk))
+    return run
+
+
+def checks_schedule(*, participant_id: int) -> None:
+    """Run the checks for one participant after this transaction commits (never inside the
+    request): called by the form-write listener, inside the write's transaction. Invariant 9: the
+    request is recorded first (``CheckRequest``) and enqueued on commit only when none is pending
+    already, so many saves before the worker runs make one run; the task is idempotent (a second
+    run finds the same problems and writes nothing)."""
+    request, created = CheckRequest.objects.get_or_create(participant_id=participant_id)
+    if not created:
+        if request.pending:
+            return
+        request.pending, request.requested_at = True, timezone.now()
+        request.save(update_fields=["pending", "requested_at"])
+    transaction.on_commit(lambda: _enqueue_participant(participant_id))
+
+
+def checks_run_requested(*, participant_id: int) -> CheckRun | None:
+    """The after-save run of one participant, if a request is pending (None when another worker
+    took it): the request is marked taken first, so a save during the run requests a new one."""
+    with transaction.atomic():
+        request = CheckRequest.objects.select_for_update().filter(participant_id=participant_id, pending=True).first()
+        if request is None:
+            return None
+        request.pending = False
+        request.save(update_fields=["pending"])
+    return checks_run(trigger=RunTrigger.AFTER_SAVE, participant_ids=[participant_id])
+
+
+def _enqueue_run(run_id: int) -> None:
+    # deferred import: ecrf.queries.tasks imports this module (a task calls a service).
+    from ecrf.queries.tasks import run_requested_checks
+
+    run_requested_checks.delay(run_id)
+
+
+def _enqueue_participant(participant_id: int) -> None:
+    # deferred import: ecrf.queries.tasks imports this module (a task calls a service).
+    from ecrf.queries.tasks import run_participant_checks
+
+    run_participant_checks.delay(participant_id)
+
+
+def checks_run(*, trigger: str, participant_ids: Iterable[int] | None = None, actor: User | None = None,
+               now: dt.datetime | None = None, checks: Sequence[EditCheck] | None = None,
+               run: CheckRun | None = None) -> CheckRun:
+    """Run the edit checks (every registered one by default) over ``participant_ids`` (every
+    participant by default), as of ``now``; returns the finished ``CheckRun`` with its counts.
+
+    Each check runs in its own transaction, so a check whose rule fails leaves nothing half-written
+    (its error is in ``results``) and the run goes on with the others; an on-demand run records
+    its progress after each check (its page shows it). Locked or frozen participants are skipped
+    and counted."""
+    now = now or timezone.now()
+    checks = list(checks) if checks is not None else all_checks()
+    if run is None:
+        run = CheckRun.objects.create(trigger=trigger, requested_by=actor, requested_at=now,
+                                      participant_ids=sorted(set(participant_ids)) if participant_ids is not None else None)
+    elif run.participant_ids is not None and participant_ids is None:
+        participant_ids = run.participant_ids
+    run.state, run.started_at, run.checks_total, run.checks_done = RunState.RUNNING, timezone.now(), len(checks), 0
+    run.save(update_fields=["state", "started_at", "checks_total", "checks_done"])
+
+    base = Participant.objects.all()
+    if participant_ids is not None:
+        base = base.filter(pk__in=list(participant_ids))
+    ids = list(base.values_list("pk", flat=True))
+    # Invariant 5, the guard's bulk form: a locked or frozen participant's queries stay as they are.
+    locked = locked_participant_ids(participant_ids=ids)
+    run.skipped_locked = len(locked)
+    scope = CheckScope(participants=base.exclude(pk__in=sorted(locked)) if locked else base, now=now)
+    results: dict[str, dict[str, Any]] = {}
+    if len(locked) < len(ids):
+        for check in checks:
+            try:
+                with transaction.atomic():
+                    outcome = _run_check(check, scope, run, now)
+            except Exception as exc:  # noqa: BLE001  (one faulty rule must not stop the others)
+                logger.exception("Edit check %s failed", check.code)
+                outcome = {"opened": 0, "reopened": 0, "closed": 0, "error": f"{type(exc).__name__}: {exc}"}
+            results[check.code] = {"version": check.version, **outcome}
+            run.opened += outcome["opened"]
+            run.reopened += outcome["reopened"]
+            run.closed += outcome["closed"]
+            run.checks_done += 1
+            run.results = results
+            if run.trigger == RunTrigger.ON_DEMAND:  # someone watches its page: show how far it got
+                run.save(update_fields=["opened", "reopened", "closed", "checks_done", "results"])
+    run.checks_done = len(checks)
+    run.state, run.finished_at, run.results = RunState.DONE, timezone.now(), results
+    run.save(update_fields=["state", "finished_at", "results", "checks_done", "skipped_locked", "opened", "reopened",
+                            "closed"])
+    return run
+
+
+def _form_type_id(spec: FormSpec) -> int:
+    return ContentType.objects.get_for_model(spec.model).pk
+
+
+def _found_sql(check: EditCheck, scope: CheckScope) -> tuple[str, list[Any], str, list[Any]]:
+    """The rule's SQL as a derived table ``found`` and the SQL of each row's target key (the same
+    text as ``ecrf.crf.checks.target_key``)."""
+    qs = check.rule(scope).values(*TARGET_COLUMNS).order_by()
+    sql, params = qs.query.get_compiler(using=qs.db).as_sql()
+    key_sql = ("CAST(%s AS TEXT) || ':' || CAST(found.participant_id AS TEXT) || ':' || "
+               "COALESCE(CAST(found.form_id AS TEXT), '-') || ':' || COALESCE(CAST(found.item AS TEXT), '')")
+    return f"({sql}) found", list(params), key_sql, [check.form]
+
+
+def _run_check(check: EditCheck, scope: CheckScope, run: CheckRun, now: dt.datetime) -> dict[str, int]:
+    spec = get_spec(check.form)
+    found, found_params, key_sql, key_params = _found_sql(check, scope)
+    table = connection.ops.quote_name(Query._meta.db_table)
+    columns = ["participant_id", "form_type_id", "form_id", "form_key", "field", "item", "check_code",
+               "check_version", "target_key", "text", "severity", "state", "released_at", "accepted",
+               "auto_closed", "assignee_role", "opened_by_run_id", "opened_at", "updated_at"]
+    select = ("SELECT DISTINCT found.participant_id, %s, CAST(found.form_id AS BIGINT), %s, %s, "
+              "COALESCE(CAST(found.item AS TEXT), ''), %s, %s, " + key_sql + ", %s, %s, %s, %s, %s, %s, %s, %s, %s, %s")
+    field = check.fields[0] if len(check.fields) == 1 else ALL_FIELDS
+    select_params = [_form_type_id(spec), check.form, field, check.code, check.version, *key_params, check.message,
+                     str(check.severity), QueryState.OPEN, now, False, False, "", run.pk, now, now]
+    # "WHERE true" keeps SQLite from reading ON CONFLICT as part of the SELECT's join.
+    sql = (f"INSERT INTO {table} ({', '.join(connection.ops.quote_name(c) for c in columns)}) "
+           f"{select} FROM {found} WHERE true ON CONFLICT DO NOTHING")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*select_params, *found_params])
+        inserted = cursor.rowcount
+    mine = Query.objects.filter(check_code=check.code, check_version=check.version)
+    opened = list(mine.filter(opened_by_run=run).order_by("pk")) if inserted else []
+    _history(opened, history_type="+", when=now, user=None,
+             reason=f"Opened by edit check {check.code} v{check.version}")
+
+    # The rule's own compiled SQL with its parameters kept apart: no user text reaches the string.
+    targets = RawSQL(f"SELECT {key_sql} FROM {found}", [*key_params, *found_params])  # noqa: S611
+    # One statement finds both changes, under row locks: unresolved queries whose problem is no
+    # longer found (resolved) and closed ones, not confirmed as correct, whose problem is back.
+    changing = list(mine.filter(participant__in=scope.participants.values("pk"), accepted=False)
+                    .filter(Q(state__in=UNRESOLVED_STATES) & ~Q(target_key__in=targets)
+                            | Q(state=QueryState.CLOSED, target_key__in=targets))
+                    .select_for_update().order_by("pk"))
+    gone = [q for q in changing if q.state in UNRESOLVED_STATES]
+    back = [q for q in changing if q.state == QueryState.CLOSED]
+    for q in gone:
+        q.state, q.auto_closed, q.closed_at, q.closed_by_id, q.updated_at = QueryState.CLOSED, True, now, None, now
+    _bulk_save(gone, ["state", "auto_closed", "closed_at", "closed_by_id", "updated_at"])
+    _history(gone, history_type="~", when=now, user=None, reason=RESOLVED_TEXT)
+    _messages(gone, kind=MessageKind.RESOLVED, text=RESOLVED_TEXT, when=now)
+
+    for q in back:
+        q.state, q.auto_closed, q.closed_at, q.closed_by_id, q.answered_at, q.updated_at = (
+            QueryState.OPEN, False, None, None, None, now)
+    _bulk_save(back, ["state", "auto_closed", "closed_at", "closed_by_id", "answered_at", "updated_at"])
+    _history(back, history_type="~", when=now, user=None, reason=RECURRED_TEXT)
+    _messages(back, kind=MessageKind.RECURRED, text=RECURRED_TEXT, when=now)
+    return {"opened": len(opened), "reopened": len(back), "closed": len(gone)}
+
+
+def _bulk_save(rows: list[Query], fields: list[str]) -> None:
+    """One parameterised UPDATE per row (executemany), the history written beside it by the
+    caller: never ``QuerySet.update()``, which writes none (invariant 2)."""
+    if not rows:
+        return
+    meta = Query._meta
+    columns = [meta.get_field(name.removesuffix("_id")) if name.endswith("_id") else meta.get_field(name)
+               for name in fields]
+    quote = connection.ops.quote_name
+    sql = (f"UPDATE {quote(meta.db_table)} SET " + ", ".join(f"{quote(f.column)} = %s" for f in columns)
+           + f" WHERE {quote(meta.pk.column)} = %s")
+    params = [[f.get_db_prep_save(getattr(row, f.attname), connection) for f in columns] + [row.pk] for row in rows]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
+
+
+def _history(rows: list[Query], *, history_type: str, when: dt.datetime, user: User | None, reason: str) -> None:
+    """History rows for a bulk write, linked into the table's hash chain."""
+    if not rows:
+        return
+    model = Query.history.model
+    records = [model(history_date=when, history_user=user, history_change_reason=reason, history_type=history_type,
+                     **{f.attname: getattr(row, f.attname) for f in model.tracked_fields})
+               for row in rows]
+    append_many_to_chain(model, records)
+
+
+def _messages(rows: list[Query], *, kind: str, text: str, when: dt.datetime) -> None:
+    if rows:
+        append_many_to_chain(QueryMessage, [QueryMessage(query_id=q.pk, kind=kind, text=text, at=when,
+                                                         internal=q.is_draft) for q in rows])
+
+
+# --- the workflow -----------------------------------------------------------------------------
+
+def _text(text: str | None, *, what: str) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise DomainError(QueryError.TEXT_REQUIRED, f"Write {what}.", fields={"text": f"Write {what}."})
+    if len(text) > MAX_TEXT:
+        raise DomainError(QueryError.TEXT_TOO_LONG, f"Keep the text under {MAX_TEXT} characters.",
+                          fields={"text": f"At most {MAX_TEXT} characters."})
+    return text
+
+
+def _locked_query(actor: User, query: Query) -> Query:
+    """Re-read ``query`` under a row lock, within what ``actor`` may see (404 otherwise)."""
+    visible = queries_for(actor).filter(pk=query.pk).values("pk")
+    locked = Query.objects.select_for_update().filter(pk__in=visible).first()
+    if locked is None:
+        raise DomainError(ErrorCode.NOT_FOUND, "No such query, or it is not visible to you.")
+    return locked
+
+
+def _save(query: Query, *, actor: User, reason: str, fields: list[str], now: dt.datetime) -> None:
+    query.updated_at = now
+    query._history_user = actor
+    query._change_reason = reason
+    query.save(update_fields=[*fields, "updated_at"])
+
+
+def _message(query: Query, *, actor: User | None, kind: str, text: str, now: dt.datetime) -> QueryMessage:
+    message = QueryMessage(query=query, kind=kind, author=actor, text=text, at=now, internal=query.is_draft)
+    message.save()
+    return message
+
+
+def _refuse_unless_unresolved(query: Query, action: str) -> None:
+    if query.state not in UNRESOLVED_STATES:
+        raise DomainError(QueryError.RESOLVED,
+                          f"This query is already {query.get_state_display().lower()}; reopen it first to {action}.")
+
+
+@transaction.atomic
+def query_raise(*, actor: User, spec: FormSpec, form: CRF, field: str, text: str,
+                assignee: User | None = None) -> Query:
+    """A data manager or monitor asks the site about ``field`` of ``form`` (``""``: the whole
+    form). It starts as a draft that only the data team sees until it is released."""
+    require_role(actor, DATA_TEAM_ROLES, "raise queries")
+    text = _text(text, what="the question for the site")
+    allowed = (*spec.fields, *spec.derived_fields)
+    if field != ALL_FIELDS and field not in allowed:
+        raise DomainError(QueryError.UNKNOWN_FIELD, f"{spec.label} has no field {field!r}.",
+                          fields={"field": f"Choose one of: {', '.join(allowed)}, or leave it empty for the whole form."})
+    participant = form.participant
+    if not participants_for(actor, spec.read_roles | spec.correction_roles).filter(pk=participant.pk).exists():
+        raise DomainError(ErrorCode.NOT_FOUND, f"No such {spec.label}, or it is not visible to you.")
+    assert_writable(participant=participant, form=form)
+    now = timezone.now()
+    query = Query(participant=participant, form_type=ContentType.objects.get_for_model(spec.model), form_id=form.pk,
+                  form_key=spec.key, field=field, item="", text=text, target_key=f"manual:{spec.key}:{form.pk}:{field}",
+                  state=QueryState.OPEN, raised_by=actor, assignee=assignee, assignee_role="", opened_at=now,
+                  updated_at=now)
+    query._history_user = actor
+    query._change_reason = "Raised by hand (draft)"
+    query.full_clean()
+    query.save()
+    _message(query, actor=actor, kind=MessageKind.RAISED, text=text, now=now)
+    return query
+
+
+@transaction.atomic
+def query_release(*, actor: User, query: Query) -> Query:
+    """Send a draft to the site."""
+    require_role(actor, DATA_TEAM_ROLES, "release queries")
+    query = _locked_query(actor, query)
+    if not query.is_draft:
+        raise DomainError(QueryError.ALREADY_RELEASED, "This query was already released to the site.")
+    _refuse_unless_unresolved(query, "release it")
+    assert_writable(participant=query.participant)
+    now = timezone.now()
+    query.released_at, query.released_by = now, actor
+    _save(query, actor=actor, reason="Released to the site", fields=["released_at", "released_by"], now=now)
+    _message(query, actor=actor, kind=MessageKind.RELEASED, text="", now=now)
+    return query
+
+
+@transaction.atomic
+def query_release_many(*, actor: User, query_ids: Sequence[int]) -> list[Query]:
+    """Release several drafts at once; any that cannot be released refuses the whole batch."""
+    if not query_ids:
+        raise DomainError(QueryError.NOTHING_SELECTED, "Select the queries to release.")
+    return [query_release(actor=actor, query=Query(pk=pk)) for pk in sorted(set(query_ids))]
+
+
+@transaction.atomic
+def query_answer(*, actor: User, query: Query, text: str) -> Query:
+    """The site answers (investigator or coordinator of the participant's site)."""
+    require_role(actor, SITE_ANSWER_ROLES, "answer queries")
+    text = _text(text, what="your answer")
+    query = _locked_query(actor, query)
+    if query.is_draft:
+        raise DomainError(QueryError.NOT_RELEASED, "This query has not been released to the site yet.")
+    if query.state != QueryState.OPEN:
+        raise DomainError(QueryError.NOT_OPEN, f"This query is {query.get_state_display().lower()}: "
+                          + ("add a message instead of a second answer." if query.state == QueryState.ANSWERED
+                             else "it needs no answer."))
+    now = timezone.now()
+    query.state, query.answered_at = QueryState.ANSWERED, now
+    _save(query, actor=actor, reason="Answered by the site", fields=["state", "answered_at"], now=now)
+    _message(query, actor=actor, kind=MessageKind.ANSWER, text=text, now=now)
+    return query
+
+
+@transaction.atomic
+def query_close(*, actor: User, query: Query, text: str) -> Query:
+    """The data team closes a query, saying why. A check's query whose problem the check still
+    finds is closed as "confirmed as correct" (accepted): later runs leave it closed."""
+    require_role(actor, DATA_TEAM_ROLES, "close queries")
+    text = _text(text, what="why the query is resolved (closing needs a message)")
+    query = _locked_query(actor, query)
+    _refuse_unless_unresolved(query, "close it")
+    if query.is_draft:
+        raise DomainError(QueryError.DRAFT_NOT_CLOSABLE, "This draft was never sent to the site: cancel it instead.")
+    now = timezone.now()
+    query.accepted = problem_still_found(query, now=now)
+    query.state, query.closed_at, query.closed_by, query.auto_closed = QueryState.CLOSED, now, actor, False
+    reason = "Closed, confirmed as correct" if query.accepted else "Closed"
+    _save(query, actor=actor, reason=f"{reason}: {text}"[:500], fields=["state", "closed_at", "closed_by", "accepted",
+                                                                       "auto_closed"], now=now)
+    _message(query, actor=actor, kind=MessageKind.ACCEPTED if query.accepted else MessageKind.CLOSED, text=text, now=now)
+    return query
+
+
+@transaction.atomic
+def query_close_many(*, actor: User, query_ids: Sequence[int], text: str) -> list[Query]:
+    """Close several queries with one reason; any that cannot be closed refuses the whole batch."""
+    if not query_ids:
+        raise DomainError(QueryError.NOTHING_SELECTED, "Select the queries to close.")
+    return [query_close(actor=actor, query=Query(pk=pk), text=text) for pk in sorted(set(query_ids))]
+
+
+@transaction.atomic
+def query_reopen(*, actor: User, query: Query, text: str) -> Query:
+    """Send an answered query back to the site, or reopen a closed one, saying why."""
+    require_role(actor, DATA_TEAM_ROLES, "reopen queries")
+    text = _text(text, what="why the query is reopened")
+    query = _locked_query(actor, query)
+    if query.state not in (QueryState.ANSWERED, QueryState.CLOSED):
+        raise DomainError(QueryError.NOT_REOPENABLE, f"This query is {query.get_state_display().lower()}; only "
+                          "an answered or closed query can be reopened" + (
+                              " (a cancelled one was raised in error: raise a new one)."
+                              if query.state == QueryState.CANCELLED else "."))
+    assert_writable(participant=query.participant)
+    now = timezone.now()
+    query.state, query.accepted, query.auto_closed, query.closed_at, query.closed_by = (
+        QueryState.OPEN, False, False, None, None)
+    query.answered_at = None
+    _save(query, actor=actor, reason=f"Reopened: {text}"[:500],
+          fields=["state", "accepted", "auto_closed", "closed_at", "closed_by", "answered_at"], now=now)
+    _message(query, actor=actor, kind=MessageKind.REOPENED, text=text, now=now)
+    return query
+
+
+@transaction.atomic
+def query_cancel(*, actor: User, query: Query, text: str) -> Query:
+    """Withdraw a query raised in error (a draft or an unresolved released one), saying why."""
+    require_role(actor, DATA_TEAM_ROLES, "cancel queries")
+    text = _text(text, what="why the query is cancelled")
+    query = _locked_query(actor, query)
+    _refuse_unless_unresolved(query, "cancel it")
+    now = timezone.now()
+    query.state, query.closed_at, query.closed_by = QueryState.CANCELLED, now, actor
+    _save(query, actor=actor, reason=f"Cancelled: {text}"[:500], fields=["state", "closed_at", "closed_by"], now=now)
+    _message(query, actor=actor, kind=MessageKind.CANCELLED, text=text, now=now)
+    return query
+
+
+@transaction.atomic
+def query_message(*, actor: User, query: Query, text: str) -> QueryMessage:
+    """A message in an unresolved query's thread (internal to the data team while a draft)."""
+    require_role(actor, DATA_TEAM_ROLES | SITE_ANSWER_ROLES, "write in queries")
+    text = _text(text, what="a message")
+    query = _locked_query(actor, query)
+    _refuse_unless_unresolved(query, "write in it")
+    now = timezone.now()
+    return _message(query, actor=actor, kind=MessageKind.MESSAGE, text=text, now=now)
