@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -9,6 +10,7 @@ from ecrf.accounts.roles import Role, user_roles
 from ecrf.accounts.selectors import member_site_ids
 from ecrf.core.errors import forbidden, not_found
 from ecrf.crf.models import Participant
+from ecrf.dosing.rules import due_times
 from ecrf.pharmacy.models import Preparation, PreparationStatus, Product, Route
 from ecrf.pharmacy.supply import Requirement, supply_mode
 from ecrf.randomization.models import Arm, Assignment
@@ -86,3 +88,19 @@ def worklist(user: Any, participants: list[Participant] | None = None) -> list[W
         reqs = mode.requirements(arm=a.slot.arm, phenotype=a.phenotype, protocol=protocol)
         items.append(WorkItem(p, a.slot.arm, a.phenotype, reqs, {r.route: counts.get((p.pk, r.route), 0) for r in reqs}))
     return items
+
+
+def doses_due_within(item: object, *, hours: int = 24) -> dict[str, int]:
+    """How many of each route's next doses to prepare for a day: those due within ``hours`` of
+    the earliest dose still to prepare, counted from randomization, when the first doses are
+    given."""
+    protocol = current_protocol()
+    participant = item.participant  # type: ignore[attr-defined]
+    upcoming = {r.route: due_times(r.route, participant.randomized_at, protocol)[item.next_dose[r.route] - 1:]  # type: ignore[attr-defined]
+                for r in item.requirements}  # type: ignore[attr-defined]
+    firsts = [times[0] for times in upcoming.values() if times]
+    if not firsts:
+        return dict.fromkeys(upcoming, 0)
+    # One day for both routes, from the earliest dose still to prepare.
+    end = min(firsts) + dt.timedelta(hours=hours)
+    return {route: sum(1 for t in times if t < end) for route, times in upcoming.items()}

@@ -12,7 +12,6 @@ from ecrf.pharmacy.errors import PharmacyError
 from ecrf.core.errors import DomainError, ErrorCode, invalid
 from ecrf.crf.guard import assert_writable
 from ecrf.crf.models import Participant
-from ecrf.dosing.rules import due_times
 from ecrf.pharmacy.models import Preparation, PreparationStatus, Product, Route
 from ecrf.pharmacy.selectors import pharmacy_participant, worklist
 from ecrf.study.services import current_protocol
@@ -66,22 +65,6 @@ def preparation_record(*, actor: User, participant: Participant, route: str, pro
         raise invalid(f"{route.upper()} dose {dose_number} of {participant.subject_id} is already recorded.",
                       dose_number="Already recorded.") from None
     return prep
-
-
-def doses_due_within(item: object, *, hours: int = 24) -> dict[str, int]:
-    """How many of each route's next doses to prepare for a day: those due within ``hours`` of
-    the earliest dose still to prepare, counted from randomization, when the first doses are
-    given."""
-    protocol = current_protocol()
-    participant = item.participant  # type: ignore[attr-defined]
-    upcoming = {r.route: due_times(r.route, participant.randomized_at, protocol)[item.next_dose[r.route] - 1:]  # type: ignore[attr-defined]
-                for r in item.requirements}  # type: ignore[attr-defined]
-    firsts = [times[0] for times in upcoming.values() if times]
-    if not firsts:
-        return dict.fromkeys(upcoming, 0)
-    # One day for both routes, from the earliest dose still to prepare.
-    end = min(firsts) + dt.timedelta(hours=hours)
-    return {route: sum(1 for t in times if t < end) for route, times in upcoming.items()}
 
 
 @transaction.atomic

@@ -14,7 +14,7 @@ from ecrf.core.errors import DomainError, not_found
 from ecrf.core.fields import EntryDateTimeField
 from ecrf.pharmacy import services
 from ecrf.pharmacy.models import Preparation, Product, Route
-from ecrf.pharmacy.selectors import pharmacy_participant, worklist
+from ecrf.pharmacy.selectors import doses_due_within, pharmacy_participant, worklist
 
 
 @login_required
@@ -65,7 +65,7 @@ def participant_page(request: HttpRequest, pk: int) -> HttpResponse:
         raise not_found("assignment")
     item = items[0]
     day_posted = request.method == "POST" and "prepare_day" in request.POST
-    due = services.doses_due_within(item)
+    due = doses_due_within(item)
     day_form = DayForm(request.POST if day_posted else None, prefix="day",
                        initial={"iv_count": due.get("iv", 0), "sc_count": due.get("sc", 0)})
     if day_posted and day_form.is_valid():

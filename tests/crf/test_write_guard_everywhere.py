@@ -41,7 +41,7 @@ from ecrf.outcomes.models import Death
 from ecrf.outcomes.specs import DEATH
 from ecrf.pharmacy.models import Preparation
 from ecrf.pharmacy.selectors import worklist
-from ecrf.pharmacy.services import preparation_record, preparation_retract
+from ecrf.pharmacy.services import preparation_record, preparation_record_day, preparation_retract
 from ecrf.randomization.models import AllocationList, Assignment
 from ecrf.randomization.services import allocation_list_generate, allocation_list_import, participant_randomize
 from ecrf.screening.models import Consent
@@ -78,6 +78,7 @@ GUARDED = {
     "ecrf.randomization.services.participant_randomize",
     "ecrf.randomization.services.allocation_list_generate", "ecrf.randomization.services.allocation_list_import",
     "ecrf.pharmacy.services.preparation_record", "ecrf.pharmacy.services.preparation_retract",
+    "ecrf.pharmacy.services.preparation_record_day",
     "ecrf.deviations.services.deviation_raise_system", "ecrf.dosing.services.missed_dose_raise",
     "ecrf.sofa.services.sofa_days_rescore_after",
     # A derived endpoint of locked data does not change: refused when the result would change.
@@ -451,6 +452,8 @@ def test_pharmacy_preparations_refuse_under_a_lock(api, users, randomized, level
     _refused(lambda: preparation_record(actor=pharmacist, participant=randomized, route="iv",
                                         product=need.product, lot="L1"))
     _refused(lambda: preparation_retract(actor=pharmacist, preparation=done, reason="wrong lot", version=done.version))
+    _refused(lambda: preparation_record_day(actor=pharmacist, participant=randomized, lots={"iv": "L2", "sc": "L3"},
+                                            counts={"iv": 1, "sc": 1}))
     assert list(Preparation.objects.values_list("lot", "status")) == [("L0", done.status)]
     assert lock.is_active
 
