@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+from django.urls import reverse
 from django.utils import timezone
 
 from ecrf.crf.models import Participant
@@ -42,3 +43,9 @@ def ae_derive(ae: AdverseEvent) -> None:
     first = links.first_dose_at(ae.participant)
     first_date = first.astimezone(ZoneInfo(ae.participant.site.time_zone)).date() if first is not None else None
     ae.treatment_emergent = rules.treatment_emergent(ae.onset_date, first_date, protocol.safety_window_days)
+
+
+def ae_next_page(ae: AdverseEvent) -> str | None:
+    """A saved serious AE leads to its own page, where its SAE report and 24-hour clock are; a
+    non-serious one to the form."""
+    return reverse("safety:ae-detail", kwargs={"pk": ae.pk}) if ae.serious and ae.status == "submitted" else None

@@ -26,5 +26,6 @@ AE_SPEC = register(
         one_per=None,
         validate=derivation.ae_errors,
         derive=derivation.ae_derive,
+        next_page=derivation.ae_next_page,
     )
 )

@@ -45,6 +45,9 @@ class FormSpec:
     schedule_slots: SlotExpander | None = None
     # Optional: a template included on the form's page above its fields (e.g. the SOFA score).
     detail_template: str | None = None
+    # Optional: the page a save leads to for this entry, or None for the form's own page (a
+    # serious adverse event leads to its SAE report and reporting clock).
+    next_page: Callable[["CRF"], str | None] | None = None  # noqa: UP037
 
     @property
     def api_basename(self) -> str:

@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -117,8 +118,15 @@ def form_new(request: HttpRequest, pk: int, slug: str) -> HttpResponse:
             apply_error(exc, entry)
         else:
             messages.success(request, _("%(form)s saved.") % {"form": spec.label})
-            return redirect("crf:form-detail", slug=spec.slug, form_id=form.pk)
+            return redirect(_next_page(spec, form))
     return render(request, "crf/form_edit.html", {"spec": spec, "participant": participant, "entry": entry, "meta": None, "form_obj": None})
+
+
+def _next_page(spec: FormSpec, form: Any) -> str:
+    """Where a save leads: the page the form's app names for this entry (a serious AE to its SAE
+    report and clock), else the form itself."""
+    found = spec.next_page(form) if spec.next_page is not None else None
+    return found or reverse("crf:form-detail", kwargs={"slug": spec.slug, "form_id": form.pk})
 
 
 @login_required
@@ -128,8 +136,11 @@ def form_detail(request: HttpRequest, slug: str, form_id: int) -> HttpResponse:
         raise forbidden(_("Your role may not read %(form)s forms.") % {"form": spec.label})
     form_obj = form_get(request.user, spec, form_id)
     can_write = bool(user_roles(request.user) & spec.write_roles) and form_obj.status != EntryStatus.RETRACTED
-    entry = _entry_form(spec, request.POST or None, instance=form_obj) if can_write else None
-    meta = ChangeMeta(request.POST or None, initial={"expected_version": form_obj.version}) if can_write else None
+    # A draft opens for entry; a submitted form opens read-only, and its "Edit" action (?edit=1)
+    # opens the correction, which asks for the reason (invariant 3).
+    editing = can_write and (form_obj.status == EntryStatus.DRAFT or request.method == "POST" or request.GET.get("edit") == "1")
+    entry = _entry_form(spec, request.POST or None, instance=form_obj) if editing else None
+    meta = ChangeMeta(request.POST or None, initial={"expected_version": form_obj.version}) if editing else None
     if request.method == "POST":
         if not can_write:
             raise forbidden(_("Your role may not change %(form)s forms.") % {"form": spec.label})
@@ -145,7 +156,7 @@ def form_detail(request: HttpRequest, slug: str, form_id: int) -> HttpResponse:
                 apply_error(exc, entry, meta)
             else:
                 messages.success(request, _("%(form)s saved.") % {"form": spec.label})
-                return redirect("crf:form-detail", slug=spec.slug, form_id=form_obj.pk)
+                return redirect(_next_page(spec, stored))
     values = [(spec.model._meta.get_field(n).verbose_name, getattr(form_obj, f"get_{n}_display", lambda n=n: getattr(form_obj, n))())
               for n in spec.fields + spec.derived_fields]
     status_form = StatusForm(initial={"expected_version": form_obj.version}) if can_write else None
@@ -157,7 +168,8 @@ def form_detail(request: HttpRequest, slug: str, form_id: int) -> HttpResponse:
     return render(request, "crf/form_edit.html", {"spec": spec, "participant": form_obj.participant, "entry": entry,
                                                    "meta": meta, "form_obj": form_obj, "values": values,
                                                    "status_form": status_form, "entry_rows": entry_rows,
-                                                   "value_rows": value_rows, "form_notes": notes.get(ALL_FIELDS, [])})
+                                                   "value_rows": value_rows, "form_notes": notes.get(ALL_FIELDS, []),
+                                                   "can_edit": can_write and entry is None and form_obj.ever_submitted})
 
 
 _STATUS_ACTIONS = {"retract": services.form_retract, "not-done": services.form_mark_not_done}

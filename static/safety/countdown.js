@@ -10,7 +10,7 @@
   }
   function tick() {
     var elapsed = Math.floor((Date.now() - start) / 1000);
-    items.forEach(function (el) { el.textContent = fmt(parseInt(el.dataset.seconds, 10) - elapsed); });
+    items.forEach(function (el) { el.textContent = fmt(parseInt(el.dataset.seconds, 10) - elapsed); el.dataset.live = "1"; });
   }
   tick();
   setInterval(tick, 1000);

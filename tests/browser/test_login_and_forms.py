@@ -33,6 +33,9 @@ def test_coordinator_enters_submits_and_corrects_a_form(page, login, coordinator
     page.get_by_label("heart rate (/min)").fill("120")
     page.get_by_role("button", name="Submit").click()
     assert page.get_by_test_id("status").inner_text() == "Submitted"
+    # A submitted form opens read-only; its Edit action opens the correction.
+    assert page.get_by_label("heart rate (/min)").count() == 0
+    page.get_by_role("link", name="Edit (a correction asks for its reason)").click()
     # A change after submission without a reason is refused next to the reason field.
     page.get_by_label("heart rate (/min)").fill("115")
     page.get_by_role("button", name="Save draft").click()

@@ -46,6 +46,7 @@ def test_coordinator_enters_a_sofa_day_and_sees_its_score(page, login, coordinat
     assert page.get_by_test_id("sofa-renal").inner_text() == "3"
     assert page.get_by_test_id("sofa-total").inner_text() == "14"
     # A GCS outside 3-15 is refused next to the field, nothing changes.
+    page.get_by_role("link", name="Edit (a correction asks for its reason)").click()
     page.get_by_label("GCS (3-15)").fill("1")
     page.get_by_label("Reason for change").fill("re-check")
     page.get_by_role("button", name="Save draft").click()

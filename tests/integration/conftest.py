@@ -23,9 +23,12 @@ def _database_url() -> str:
     return f"sqlite:///{s['NAME']}"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def celery_worker_process(django_db_setup, django_db_blocker):
-    """Start ``celery worker`` as a separate process against the test database; stop it at the end."""
+    """Start ``celery worker`` as a separate process against the test database; stop it when the
+    module's tests are done. Not longer: a worker left running takes the tasks that later tests
+    enqueue on commit (the edit checks after every form write) and writes into the test database
+    while those tests tear it down."""
     # The worker gets this process's (already per-xdist-process) broker and folder as they are.
     env = {k: v for k, v in os.environ.items() if k != "PYTEST_XDIST_WORKER"}
     env["DJANGO_SETTINGS_MODULE"] = "ecrf.settings_test"

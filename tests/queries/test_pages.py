@@ -81,7 +81,9 @@ def test_the_form_page_shows_open_queries_beside_their_field(dm, draft, coordina
     dm_page = client_for(dm).get(url).content.decode()
     assert "Draft query" in dm_page and f"/queries/raise/{VITALS.slug}/{form.pk}/" in dm_page
     services.query_release(actor=dm, query=draft)
-    html = client_for(coordinator).get(url).content.decode()
+    read_only = client_for(coordinator).get(url).content.decode()  # a submitted form opens read-only
+    assert f"Open query #{draft.pk}: Heart rate 170?" in read_only
+    html = client_for(coordinator).get(url, {"edit": "1"}).content.decode()
     # The note follows the heart-rate input, before the next field's label.
     after_field = html[html.index('name="f-heart_rate"'):]
     assert after_field.index(f"Open query #{draft.pk}: Heart rate 170?") < after_field.index('for="id_f-notes"')
