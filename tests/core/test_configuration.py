@@ -50,3 +50,16 @@ def test_bad_or_missing_variable_stops_startup_naming_it(override, named):
     result = run_manage("check", env={**PROD, **override})
     assert result.returncode != 0
     assert named in result.stderr
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_postgresql_sessions_compile_no_query_plans_just_in_time():
+    # With PostgreSQL's default JIT, compiling one edit check's statement (a wide CASE over
+    # correlated subqueries) took seconds on a handful of participants; running it takes
+    # milliseconds. The connection turns JIT off whatever the server's default.
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"
