@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.urls import reverse
+from django.utils.translation import ngettext
 
 from ecrf.crf.models import Participant
 from ecrf.review import selectors
@@ -31,8 +32,10 @@ def entry_blockers(site_id: Any) -> list[Blocker]:
         missing = [f for f in build_schedule(p).forms if f.expected and f.state in _MISSING]
         if missing:
             names = ", ".join(f.slot.label for f in missing[:5]) + (" ..." if len(missing) > 5 else "")
-            out.append(Blocker("entry", f"{p.label} (site {p.site.code}): {len(missing)} expected form(s) not entered or "
-                               f"still drafts: {names}", p.pk, reverse("schedule:casebook", args=[p.pk])))
+            count = ngettext("%(n)d expected form not entered or still a draft",
+                             "%(n)d expected forms not entered or still drafts", len(missing)) % {"n": len(missing)}
+            out.append(Blocker("entry", f"{p.label} (site {p.site.code}): {count}: {names}", p.pk,
+                               reverse("schedule:casebook", args=[p.pk])))
     return out
 
 
@@ -46,8 +49,10 @@ def verification_blockers(site_id: Any) -> list[Blocker]:
         pending = progress.required - progress.verified
         if pending:
             stale = f", {progress.stale} stale" if progress.stale else ""
-            out.append(Blocker("verification", f"{p.label} (site {p.site.code}): {pending} form(s) awaiting source data "
-                               f"verification{stale}", p.pk, reverse("review:participant-sdv", args=[p.pk])))
+            count = ngettext("%(n)d form awaiting source data verification",
+                             "%(n)d forms awaiting source data verification", pending) % {"n": pending}
+            out.append(Blocker("verification", f"{p.label} (site {p.site.code}): {count}{stale}", p.pk,
+                               reverse("review:participant-sdv", args=[p.pk])))
     return out
 
 

@@ -145,7 +145,9 @@ def default_slots(ctx: ScheduleContext, visit: VisitDef, spec: FormSpec, *, last
         match = ((spec.schedule_day_field, visit.day),)
     opens = ctx.day_start(visit.day - visit.window_before_days)
     closes = ctx.day_start(visit.day + visit.window_after_days + 1)
-    return [Slot(spec.key, spec.key, spec.label, visit.day, match, opens, closes, f"{spec.label} day {visit.day}")]
+    # "SOFA day" on day 13 reads "SOFA day 13", not "SOFA day day 13".
+    label = f"{spec.label.removesuffix(' day')} day {visit.day}"
+    return [Slot(spec.key, spec.key, spec.label, visit.day, match, opens, closes, label)]
 
 
 def _withdrew_all(ctx: ScheduleContext) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import datetime as dt
 
 import pytest
@@ -120,6 +122,10 @@ def test_the_study_lock_gate_lists_its_blockers_and_refuses_with_nothing_changed
     assert {"entry", "verification", "signatures"} <= conditions
     assert all(b.participant_id == randomized.pk and b.url for b in found)
     assert any(b.url == f"/review/participants/{randomized.pk}/sign/" for b in found if b.condition == "signatures")
+    # Said in words a data manager reads: a count with its noun, a day named once.
+    entry = next(b.message for b in found if b.condition == "entry")
+    assert re.search(r": \d+ expected forms? not entered or still (a draft|drafts): ", entry), entry
+    assert "(s)" not in entry and " day day " not in entry
     events = Event.objects.count()
     with pytest.raises(gate.GateBlocked) as info:
         scope_lock(actor=dm, level="study", reason="Database lock")

@@ -125,3 +125,9 @@ def test_an_entered_form_is_shown_even_when_no_longer_expected(coordinator, rand
     dose2 = next(f for f in build_schedule(randomized, now=LATER).forms
                  if f.slot.match == (("route", "iv"), ("dose_number", 2)))
     assert not dose2.expected and dose2.state == State.ENTERED
+
+
+def test_a_visit_slot_names_its_form_and_day_once(randomized):
+    labels = {(f.slot.key, f.slot.day): f.slot.label for f in build_schedule(randomized, now=LATER).forms}
+    assert labels[("sofa.sofa_day", 13)] == "SOFA day 13"  # the form is "SOFA day": not "SOFA day day 13"
+    assert labels[("labs.lab_panel", 3)] == "Lab panel day 3"
