@@ -9,36 +9,18 @@ decimals as their exact text), so the same data always gives the same digest on 
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
-from decimal import Decimal
 from typing import Any
 
-
-def plain(value: Any) -> Any:
-    """One field's value as a JSON-native value that does not depend on the database or zone."""
-    if isinstance(value, dt.datetime):
-        if value.tzinfo is not None:
-            value = value.astimezone(dt.UTC)
-        return value.isoformat()
-    if isinstance(value, dt.date | dt.time):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        # "38.50" and "38.5" are the same value (a database may return either): the normalized text.
-        return format(value.normalize(), "f")
-    if isinstance(value, bool | int | float | str) or value is None:
-        return value
-    if isinstance(value, list | tuple):
-        return [plain(v) for v in value]
-    if isinstance(value, Mapping):
-        return {str(k): plain(v) for k, v in value.items()}
-    return str(value)
+from ecrf.audit.chain import canonical_value
 
 
 def canonical(values: Mapping[str, Any]) -> str:
-    return json.dumps({k: plain(v) for k, v in values.items()}, sort_keys=True, separators=(",", ":"),
+    # One definition of "the same value" for the audit chain and the fingerprints: a value the
+    # chain hashes alike, a signature binds alike.
+    return json.dumps({k: canonical_value(v) for k, v in values.items()}, sort_keys=True, separators=(",", ":"),
                       ensure_ascii=False)
 
 
