@@ -30,7 +30,8 @@ from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import CharField, Q, Value
+from django.db.models.functions import Cast, Concat
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -155,7 +156,23 @@ def checks_run(*, trigger: str, participant_ids: Iterable[int] | None = None, ac
     run.skipped_locked = len(locked)
     scope = CheckScope(participants=base.exclude(pk__in=sorted(locked)) if locked else base, now=now)
     results: dict[str, dict[str, Any]] = {}
-    if len(locked) < len(ids):
+    together = None
+    if len(locked) < len(ids) and run.trigger == RunTrigger.AFTER_SAVE:
+        # The run after a save covers one participant: every check in three statements rather than
+        # four each. A faulty rule makes that statement fail as a whole: then each check runs on
+        # its own, as below, so that the others still run and the faulty one is named.
+        try:
+            with transaction.atomic():
+                together = _run_checks_together(checks, scope, run, now)
+        except Exception:  # noqa: BLE001  (the per-check path isolates and records the error)
+            logger.warning("The after-save checks of run %s fall back to one check at a time", run.pk, exc_info=True)
+    if together is not None:
+        results = together
+        for outcome in together.values():
+            run.opened += outcome["opened"]
+            run.reopened += outcome["reopened"]
+            run.closed += outcome["closed"]
+    elif len(locked) < len(ids):
         for check in checks:
             try:
                 with transaction.atomic():
@@ -193,28 +210,13 @@ def _found_sql(check: EditCheck, scope: CheckScope) -> tuple[str, list[Any], str
 
 
 def _run_check(check: EditCheck, scope: CheckScope, run: CheckRun, now: dt.datetime) -> dict[str, int]:
-    spec = get_spec(check.form)
-    found, found_params, key_sql, key_params = _found_sql(check, scope)
-    table = connection.ops.quote_name(Query._meta.db_table)
-    columns = ["participant_id", "form_type_id", "form_id", "form_key", "field", "item", "check_code",
-               "check_version", "target_key", "text", "severity", "state", "released_at", "accepted",
-               "auto_closed", "assignee_role", "opened_by_run_id", "opened_at", "updated_at"]
-    select = ("SELECT DISTINCT found.participant_id, %s, CAST(found.form_id AS BIGINT), %s, %s, "
-              "COALESCE(CAST(found.item AS TEXT), ''), %s, %s, " + key_sql + ", %s, %s, %s, %s, %s, %s, %s, %s, %s, %s")
-    field = check.fields[0] if len(check.fields) == 1 else ALL_FIELDS
-    select_params = [_form_type_id(spec), check.form, field, check.code, check.version, *key_params, check.message,
-                     str(check.severity), QueryState.OPEN, now, False, False, "", run.pk, now, now]
-    # "WHERE true" keeps SQLite from reading ON CONFLICT as part of the SELECT's join.
-    sql = (f"INSERT INTO {table} ({', '.join(connection.ops.quote_name(c) for c in columns)}) "
-           f"{select} FROM {found} WHERE true ON CONFLICT DO NOTHING")
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*select_params, *found_params])
-        inserted = cursor.rowcount
+    inserted = _insert_found([_select_found(check, scope, run, now)])
     mine = Query.objects.filter(check_code=check.code, check_version=check.version)
     opened = list(mine.filter(opened_by_run=run).order_by("pk")) if inserted else []
     _history(opened, history_type="+", when=now, user=None,
              reason=f"Opened by edit check {check.code} v{check.version}")
 
+    found, found_params, key_sql, key_params = _found_sql(check, scope)
     # The rule's own compiled SQL with its parameters kept apart: no user text reaches the string.
     targets = RawSQL(f"SELECT {key_sql} FROM {found}", [*key_params, *found_params])  # noqa: S611
     # One statement finds both changes, under row locks: unresolved queries whose problem is no
@@ -223,6 +225,43 @@ def _run_check(check: EditCheck, scope: CheckScope, run: CheckRun, now: dt.datet
                     .filter(Q(state__in=UNRESOLVED_STATES) & ~Q(target_key__in=targets)
                             | Q(state=QueryState.CLOSED, target_key__in=targets))
                     .select_for_update().order_by("pk"))
+    gone, back = _apply_changes(changing, now)
+    return {"opened": len(opened), "reopened": len(back), "closed": len(gone)}
+
+
+_INSERT_COLUMNS = ["participant_id", "form_type_id", "form_id", "form_key", "field", "item", "check_code",
+                   "check_version", "target_key", "text", "severity", "state", "released_at", "accepted",
+                   "auto_closed", "assignee_role", "opened_by_run_id", "opened_at", "updated_at"]
+_SELECT = ("SELECT DISTINCT found.participant_id, %s, CAST(found.form_id AS BIGINT), %s, %s, "
+           "COALESCE(CAST(found.item AS TEXT), ''), %s, %s, {key}, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s")
+
+
+def _select_found(check: EditCheck, scope: CheckScope, run: CheckRun, now: dt.datetime) -> tuple[str, list[Any]]:
+    """``SELECT ... FROM (rule) found``: the rows ``check`` would open, as Query columns."""
+    spec = get_spec(check.form)
+    found, found_params, key_sql, key_params = _found_sql(check, scope)
+    field = check.fields[0] if len(check.fields) == 1 else ALL_FIELDS
+    params = [_form_type_id(spec), check.form, field, check.code, check.version, *key_params, check.message,
+              str(check.severity), QueryState.OPEN, now, False, False, "", run.pk, now, now]
+    # "WHERE true" keeps SQLite from reading ON CONFLICT as part of the SELECT's join.
+    return f"{_SELECT.format(key=key_sql)} FROM {found} WHERE true", [*params, *found_params]
+
+
+def _insert_found(selects: list[tuple[str, list[Any]]]) -> int:
+    """One ``INSERT ... SELECT ... ON CONFLICT DO NOTHING`` of the found rows of one or more checks."""
+    table = connection.ops.quote_name(Query._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(c) for c in _INSERT_COLUMNS)
+    union = " UNION ALL ".join(sql for sql, _ in selects)
+    sql = (f"INSERT INTO {table} ({columns}) SELECT * FROM ({union}) AS opening WHERE true ON CONFLICT DO NOTHING"
+           if len(selects) > 1 else f"INSERT INTO {table} ({columns}) {selects[0][0]} ON CONFLICT DO NOTHING")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [p for _, params in selects for p in params])
+        return cursor.rowcount
+
+
+def _apply_changes(changing: list[Query], now: dt.datetime) -> tuple[list[Query], list[Query]]:
+    """Close the unresolved queries whose problem is gone and reopen the closed ones whose problem
+    is back, each with its history and thread message; returns (closed, reopened)."""
     gone = [q for q in changing if q.state in UNRESOLVED_STATES]
     back = [q for q in changing if q.state == QueryState.CLOSED]
     for q in gone:
@@ -237,7 +276,46 @@ def _run_check(check: EditCheck, scope: CheckScope, run: CheckRun, now: dt.datet
     _bulk_save(back, ["state", "auto_closed", "closed_at", "closed_by_id", "answered_at", "updated_at"])
     _history(back, history_type="~", when=now, user=None, reason=RECURRED_TEXT)
     _messages(back, kind=MessageKind.RECURRED, text=RECURRED_TEXT, when=now)
-    return {"opened": len(opened), "reopened": len(back), "closed": len(gone)}
+    return gone, back
+
+
+def _run_checks_together(checks: Sequence[EditCheck], scope: CheckScope, run: CheckRun,
+                         now: dt.datetime) -> dict[str, dict[str, Any]]:
+    """Every check in one INSERT of all their found rows, one read of what it opened, and one read,
+    under row locks, of the queries whose problem has gone or come back (matched on check code,
+    version and target together); the same outcome as running them one by one."""
+    if not checks:
+        return {}
+    inserted = _insert_found([_select_found(check, scope, run, now) for check in checks])
+    opened = list(Query.objects.filter(opened_by_run=run).order_by("pk")) if inserted else []
+    for check in checks:
+        mine = [q for q in opened if q.check_code == check.code and q.check_version == check.version]
+        _history(mine, history_type="+", when=now, user=None, reason=f"Opened by edit check {check.code} v{check.version}")
+
+    # (code, version, target) of every problem found now, as one text per row on both sides.
+    found_sql, found_params = [], []
+    for check in checks:
+        found, params, key_sql, key_params = _found_sql(check, scope)
+        found_sql.append(f"SELECT CAST(%s AS TEXT) || '@' || CAST(%s AS TEXT) || '@' || {key_sql} FROM {found}")
+        found_params += [check.code, str(check.version), *key_params, *params]
+    targets = RawSQL(" UNION ALL ".join(found_sql), found_params)  # noqa: S611  (compiled rules, parameters apart)
+    versions = Q()
+    for check in checks:
+        versions |= Q(check_code=check.code, check_version=check.version)
+    keyed = (Query.objects.filter(versions, participant__in=scope.participants.values("pk"), accepted=False)
+             .annotate(found_key=Concat("check_code", Value("@"), Cast("check_version", CharField()), Value("@"),
+                                        "target_key", output_field=CharField())))
+    changing = list(keyed.filter(Q(state__in=UNRESOLVED_STATES) & ~Q(found_key__in=targets)
+                                 | Q(state=QueryState.CLOSED, found_key__in=targets))
+                    .select_for_update().order_by("pk"))
+    gone, back = _apply_changes(changing, now)
+    results: dict[str, dict[str, Any]] = {}
+    for check in checks:
+        def count(rows: list[Query], check: EditCheck = check) -> int:
+            return sum(1 for q in rows if q.check_code == check.code and q.check_version == check.version)
+        results[check.code] = {"version": check.version, "opened": count(opened), "reopened": count(back),
+                               "closed": count(gone)}
+    return results
 
 
 def _bulk_save(rows: list[Query], fields: list[str]) -> None:

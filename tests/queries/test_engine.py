@@ -21,15 +21,22 @@ from tests.testapp.specs import VITALS
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(params=[RunTrigger.BEAT, RunTrigger.AFTER_SAVE], ids=["check-by-check", "all-checks-together"])
+def trigger(request):
+    """The sweep runs one check at a time; the run after a save runs every check in one statement
+    (falling back to one at a time when a rule fails): both must give the same outcome."""
+    return request.param
+
+
 def _audit_rows() -> tuple[int, int, int]:
     return Query.objects.count(), Query.history.count(), QueryMessage.objects.count()
 
 
-def test_a_run_opens_one_released_query_per_problem_with_its_history(test_checks, participant_a, make_participant,
+def test_a_run_opens_one_released_query_per_problem_with_its_history(trigger, test_checks, participant_a, make_participant,
                                                                      vitals):
     fast = vitals(participant_a, heart_rate=170)
     bare = make_participant()
-    run = checks_run(trigger=RunTrigger.BEAT)
+    run = checks_run(trigger=trigger)
     assert run.state == RunState.DONE and run.opened == 2 and run.checks_done == 2
     assert run.results == {"TEST-001": {"version": 1, "opened": 1, "reopened": 0, "closed": 0},
                            "TEST-002": {"version": 1, "opened": 1, "reopened": 0, "closed": 0}}
@@ -46,24 +53,24 @@ def test_a_run_opens_one_released_query_per_problem_with_its_history(test_checks
     assert history[0].history_change_reason == "Opened by edit check TEST-001 v1"
 
 
-def test_a_second_run_with_nothing_changed_writes_nothing(test_checks, participant_a, make_participant, vitals):
+def test_a_second_run_with_nothing_changed_writes_nothing(trigger, test_checks, participant_a, make_participant, vitals):
     vitals(participant_a, heart_rate=170)
     make_participant()
-    checks_run(trigger=RunTrigger.BEAT)
+    checks_run(trigger=trigger)
     before = _audit_rows()
-    again = checks_run(trigger=RunTrigger.BEAT)
+    again = checks_run(trigger=trigger)
     assert (again.opened, again.closed, again.reopened) == (0, 0, 0)
     assert all("error" not in r for r in again.results.values())  # the conflicts were absorbed
     assert _audit_rows() == before
 
 
-def test_a_corrected_problem_is_closed_and_a_recurring_one_reopened(test_checks, coordinator, participant_a, vitals):
+def test_a_corrected_problem_is_closed_and_a_recurring_one_reopened(trigger, test_checks, coordinator, participant_a, vitals):
     form = vitals(participant_a, heart_rate=170)
-    checks_run(trigger=RunTrigger.BEAT)
+    checks_run(trigger=trigger)
     q = Query.objects.get(check_code="TEST-001")
     form = form_update(actor=coordinator, spec=VITALS, form=form, data={"heart_rate": 90}, version=form.version,
                        reason="Typo")
-    run = checks_run(trigger=RunTrigger.BEAT)
+    run = checks_run(trigger=trigger)
     assert run.closed == 1 and run.results["TEST-001"]["closed"] == 1
     q.refresh_from_db()
     assert (q.state, q.auto_closed, q.closed_by_id) == (QueryState.CLOSED, True, None)
@@ -73,7 +80,7 @@ def test_a_corrected_problem_is_closed_and_a_recurring_one_reopened(test_checks,
 
     form_update(actor=coordinator, spec=VITALS, form=form, data={"heart_rate": 175}, version=form.version,
                 reason="Re-measured")
-    run = checks_run(trigger=RunTrigger.BEAT)
+    run = checks_run(trigger=trigger)
     assert run.reopened == 1
     q.refresh_from_db()
     assert (q.state, q.auto_closed, q.closed_at) == (QueryState.OPEN, False, None)
@@ -81,14 +88,14 @@ def test_a_corrected_problem_is_closed_and_a_recurring_one_reopened(test_checks,
     assert QueryMessage.objects.filter(query=q, kind=MessageKind.RECURRED).count() == 1
 
 
-def test_a_query_confirmed_as_correct_stays_closed(test_checks, users, participant_a, vitals):
+def test_a_query_confirmed_as_correct_stays_closed(trigger, test_checks, users, participant_a, vitals):
     vitals(participant_a, heart_rate=170)
-    checks_run(trigger=RunTrigger.BEAT)
+    checks_run(trigger=trigger)
     q = Query.objects.get(check_code="TEST-001")
     q = query_close(actor=users["data_manager"], query=q, text="Confirmed in the source: the patient was febrile.")
     assert q.accepted and q.state == QueryState.CLOSED
     before = _audit_rows()
-    run = checks_run(trigger=RunTrigger.BEAT)
+    run = checks_run(trigger=trigger)
     assert run.reopened == 0 and _audit_rows() == before
     q.refresh_from_db()
     assert q.state == QueryState.CLOSED
@@ -102,27 +109,27 @@ def test_the_participant_scope_leaves_other_participants_alone(test_checks, part
     assert set(Query.objects.values_list("participant_id", flat=True)) == {participant_a.pk}
 
 
-def test_locked_participants_are_skipped_and_counted(test_checks, participant_a, make_participant, vitals):
+def test_locked_participants_are_skipped_and_counted(trigger, test_checks, participant_a, make_participant, vitals):
     vitals(participant_a, heart_rate=170)
     other = make_participant()
     vitals(other, heart_rate=170)
     LockScope.objects.create(level="participant", kind="freeze", participant=other, reason="test")
-    run = checks_run(trigger=RunTrigger.BEAT)
+    run = checks_run(trigger=trigger)
     assert run.skipped_locked == 1
     assert set(Query.objects.values_list("participant_id", flat=True)) == {participant_a.pk}
     LockScope.objects.create(level="study", kind="lock", reason="test")
-    run = checks_run(trigger=RunTrigger.BEAT)
+    run = checks_run(trigger=trigger)
     assert run.skipped_locked == 2 and run.checks_done == 2 and run.opened == 0
 
 
-def test_a_faulty_rule_is_reported_and_the_other_checks_still_run(test_checks, monkeypatch, participant_a, vitals):
+def test_a_faulty_rule_is_reported_and_the_other_checks_still_run(trigger, test_checks, monkeypatch, participant_a, vitals):
     vitals(participant_a, heart_rate=170)
 
     def broken(scope):  # noqa: ANN001, ANN202
         raise RuntimeError("bad rule")
 
     faulty = type(FAST_HEART)(**{**FAST_HEART.__dict__, "code": "TEST-003", "rule": broken})
-    run = checks_run(trigger=RunTrigger.BEAT, checks=[faulty, *TEST_CHECKS])
+    run = checks_run(trigger=trigger, checks=[faulty, *TEST_CHECKS])
     assert run.results["TEST-003"]["error"] == "RuntimeError: bad rule"
     assert run.results["TEST-001"]["opened"] == 1 and run.state == RunState.DONE
 
@@ -184,3 +191,19 @@ def test_two_concurrent_runs_open_each_query_once(test_checks, participant_a, ma
     assert Query.objects.filter(check_code="TEST-002").count() == 1
     assert sum(CheckRun.objects.values_list("opened", flat=True)) == 4
     assert Query.history.count() == 4
+
+
+def test_the_run_after_a_save_costs_the_same_statements_whatever_the_number_of_checks(test_checks, participant_a, vitals):
+    from django.test.utils import CaptureQueriesContext
+
+    vitals(participant_a, heart_rate=170)
+    many = [type(FAST_HEART)(**{**FAST_HEART.__dict__, "code": f"TEST-1{n:02d}"}) for n in range(12)]
+
+    def statements(checks) -> int:  # noqa: ANN001
+        with CaptureQueriesContext(connection) as ran:
+            run = checks_run(trigger=RunTrigger.AFTER_SAVE, participant_ids=[participant_a.pk], checks=checks)
+        assert all("error" not in r for r in run.results.values()), run.results
+        return len(ran.captured_queries)
+
+    statements(TEST_CHECKS), statements(many)  # the first runs open their queries
+    assert statements(many) == statements(TEST_CHECKS)
