@@ -62,7 +62,7 @@ def build_world() -> World:
     from ecrf.sofa.services import endpoints_rederive
     from safety.models import AdverseEvent
 
-    Study.objects.create(code="ISEP", title="Precision immunotherapy in sepsis", time_zone="Europe/Athens")
+    Study.objects.create(code="ISEP", title="Biomarker-guided immunotherapy in sepsis", time_zone="Europe/Athens")
     site = Site.objects.create(code="A", name="Site A", country="GR", time_zone="Europe/Athens")
     coordinator, _ = user_create(actor=None, username="an-coordinator", roles=[Role.COORDINATOR], site_codes=["A"])
     lab, _ = user_create(actor=None, username="an-lab", roles=[Role.LAB])
