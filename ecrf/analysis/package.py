@@ -65,5 +65,7 @@ def write_analysis(ctx: PackageContext, sink: PackageSink) -> None:
     result = primary.primary_analysis(adsl.rows, adsofa.rows, threshold=data.protocol.responder_threshold)
     with sink.open("analysis/primary.json") as f:
         f.write((json.dumps(result, indent=2, sort_keys=True) + "\n").encode())
+    with sink.open("analysis/primary.csv") as f:
+        f.write(report.primary_csv(result).encode())
     with sink.open("analysis/primary.html") as f:
         f.write(report.primary_html(result, study_code=data.study_code, as_of=ctx.as_of).encode())

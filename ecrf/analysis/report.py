@@ -124,3 +124,22 @@ td,th{{border:1px solid #ccc;padding:.3em .6em;text-align:left}}</style></head><
 <h2>Mean SOFA by study day</h2>{sofa_svg(result)}
 </body></html>
 """
+
+
+def primary_csv(result: Mapping[str, Any]) -> str:
+    """One line per comparison (overall, each phenotype, mortality): counts, difference, interval, p."""
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["analysis", "active_n", "active_events", "placebo_n", "placebo_events", "difference",
+                     "newcombe95_low", "newcombe95_high", "chi2_yates_p", "fisher_p"])
+    groups = [("responders", result["primary"])] + [(f"responders {k}", v) for k, v in sorted(result["by_phenotype"].items())]
+    groups += [("mortality day 28", result["mortality_day28"]), ("mortality day 90", result["mortality_day90"])]
+    for name, g in groups:
+        c = g.get("comparison") or {}
+        lo, hi = c.get("newcombe95") or (None, None)
+        writer.writerow([name, g["active"]["n"], g["active"]["responders"], g["placebo"]["n"], g["placebo"]["responders"],
+                         c.get("difference"), lo, hi, c.get("chi2_yates_p"), c.get("fisher_p")])
+    return buffer.getvalue()

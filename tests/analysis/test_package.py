@@ -208,3 +208,48 @@ def test_blinded_bytes_do_not_depend_on_the_arms(world, blinded, unblinded, djan
         transaction.set_rollback(True)
     assert swapped_unblinded.files["adam/adsl.xpt"] != unblinded.files["adam/adsl.xpt"]  # the swap is real
     assert swapped_blinded.files == blinded.files
+
+
+def _zip(sink, path: Path) -> Path:  # noqa: ANN001
+    import zipfile
+
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in sink.files.items():
+            archive.writestr(f"package/{name}", data)
+    return path
+
+
+def test_primary_analysis_command_reads_the_package(unblinded, tmp_path):
+    from django.core.management import call_command
+
+    from ecrf.analysis.primary import summary_line
+
+    out = io.StringIO()
+    call_command("primary_analysis", str(_zip(unblinded, tmp_path / "p.zip")), out=str(tmp_path / "report"), stdout=out)
+    assert out.getvalue().strip() == summary_line(json.loads(unblinded.files["analysis/primary.json"]))
+    assert (tmp_path / "report" / "primary.csv").read_text().startswith("analysis,active_n")
+    assert b"package SHA-256" in (tmp_path / "report" / "primary.html").read_bytes()
+
+
+@pytest.mark.parametrize("case", ["blinded", "other study", "not a package"])
+def test_primary_analysis_command_refuses_bad_packages(case, blinded, unblinded, tmp_path, django_db_blocker):
+    from django.core.management import CommandError, call_command
+
+    from ecrf.study.models import Study
+
+    if case == "not a package":
+        package = tmp_path / "p.zip"
+        package.write_bytes(b"not a zip")
+    else:
+        package = _zip(blinded if case == "blinded" else unblinded, tmp_path / "p.zip")
+    out = io.StringIO()
+    with transaction.atomic():
+        if case == "other study":
+            study = Study.objects.current()
+            study.code = "OTHER"
+            study.save(update_fields=["code"])
+        with pytest.raises(CommandError, match={"blinded": "blinded", "other study": "of study ISEP, not of OTHER",
+                                                "not a package": "neither a package zip"}[case]):
+            call_command("primary_analysis", str(package), out=str(tmp_path / "report"), stdout=out)
+        transaction.set_rollback(True)
+    assert out.getvalue() == "" and not (tmp_path / "report").exists()
