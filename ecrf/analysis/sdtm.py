@@ -427,6 +427,13 @@ def build_ae(data: StudyData) -> Dataset:
                    structure="One record per adverse event", klass="EVENTS")
 
 
+_SUPP_VARIABLES = (
+    _v("STUDYID", "Study Identifier", origin="Assigned"), _v("RDOMAIN", "Related Domain Abbreviation", origin="Assigned"),
+    _v("USUBJID", "Unique Subject Identifier", origin="Derived", method="USUBJID"),
+    _v("IDVAR", "Identifying Variable", origin="Assigned"), _v("IDVARVAL", "Identifying Variable Value", origin="Derived"),
+    _v("QNAM", "Qualifier Variable Name", origin="Assigned"), _v("QLABEL", "Qualifier Variable Label", origin="Assigned"),
+    _v("QVAL", "Data Value"), _v("QORIG", "Origin", origin="Assigned"), _v("QEVAL", "Evaluator"))
+
 # SUPPAE qualifiers: QNAM -> (QLABEL, source key, how to render).
 _SUPPAE = (
     ("AERELIV", "Causality to IV Study Drug (WHO-UMC)", "causality_iv"),
@@ -473,13 +480,40 @@ def build_suppae(data: StudyData, ae: Dataset) -> Dataset:
                          "QORIG": "Derived" if key == "treatment_emergent" else "Collected", "QEVAL": None})
     rows = sort_rows(rows, ("USUBJID", "IDVARVAL", "QNAM"))
     rows.sort(key=lambda r: (r["USUBJID"], int(str(r["IDVARVAL"])), r["QNAM"]))
-    variables = (_v("STUDYID", "Study Identifier", origin="Assigned"), _v("RDOMAIN", "Related Domain Abbreviation", origin="Assigned"),
-                 _v("USUBJID", "Unique Subject Identifier", origin="Derived", method="USUBJID"),
-                 _v("IDVAR", "Identifying Variable", origin="Assigned"), _v("IDVARVAL", "Identifying Variable Value", origin="Derived"),
-                 _v("QNAM", "Qualifier Variable Name", origin="Assigned"), _v("QLABEL", "Qualifier Variable Label", origin="Assigned"),
-                 _v("QVAL", "Data Value"), _v("QORIG", "Origin", origin="Assigned"), _v("QEVAL", "Evaluator"))
-    return Dataset(name="SUPPAE", label="Supplemental Qualifiers for AE", variables=variables, rows=rows,
+    return Dataset(name="SUPPAE", label="Supplemental Qualifiers for AE", variables=_SUPP_VARIABLES, rows=rows,
                    keys=("STUDYID", "RDOMAIN", "USUBJID", "IDVAR", "IDVARVAL", "QNAM"),
+                   structure="One record per IDVAR, IDVARVAL, and QNAM value per subject", klass="RELATIONSHIP")
+
+
+def split_text(value: str, size: int = 200) -> list[str]:
+    """SDTMIG 3.4 4.5.3.2: text over 200 characters goes in pieces of at most 200, the first in
+    the parent variable, the others in SUPP-- (QNAM --TERM1, --TERM2, ...); pieces break after a
+    space where there is one, so that joined they give the text back exactly."""
+    pieces = []
+    while len(value) > size:
+        cut = value.rfind(" ", 0, size) + 1 or size
+        pieces.append(value[:cut])
+        value = value[cut:]
+    return [*pieces, value]
+
+
+def build_supp_text(data: StudyData, parent: Dataset, variable: str, label: str) -> Dataset:
+    """Move the part of ``variable`` beyond 200 characters into SUPP-- records (tied by --SEQ)."""
+    domain = parent.name
+    rows = []
+    for row in parent.rows:
+        value = row.get(variable)
+        if not isinstance(value, str) or len(value) <= 200:
+            continue
+        first, *rest = split_text(value)
+        row[variable] = first
+        for i, piece in enumerate(rest, start=1):
+            rows.append({"STUDYID": data.study_code, "RDOMAIN": domain, "USUBJID": row["USUBJID"], "IDVAR": f"{domain}SEQ",
+                         "IDVARVAL": str(row[f"{domain}SEQ"]), "QNAM": f"{variable}{i}"[:8],
+                         "QLABEL": f"{label} {i}"[:40], "QVAL": piece, "QORIG": "Collected", "QEVAL": None})
+    rows.sort(key=lambda r: (r["USUBJID"], int(str(r["IDVARVAL"])), r["QNAM"]))
+    return Dataset(name=f"SUPP{domain}", label=f"Supplemental Qualifiers for {domain}", variables=_SUPP_VARIABLES,
+                   rows=rows, keys=("STUDYID", "RDOMAIN", "USUBJID", "IDVAR", "IDVARVAL", "QNAM"),
                    structure="One record per IDVAR, IDVARVAL, and QNAM value per subject", klass="RELATIONSHIP")
 
 
@@ -489,7 +523,7 @@ def build_ds(data: StudyData) -> Dataset:
     rows = []
 
     def add(s: Row, cat_decod: tuple[str, str], term: str, when: datetime | date | None) -> None:
-        rows.append({**_base(data, s, "DS"), "DSTERM": ascii_text(term)[:200] if term else None, "DSDECOD": cat_decod[1],
+        rows.append({**_base(data, s, "DS"), "DSTERM": ascii_text(term) if term else None, "DSDECOD": cat_decod[1],
                      "DSCAT": cat_decod[0], "DSSTDTC": dtc(when, s["tz"]), "DSSTDY": study_dy(when, s)})
 
     for s in data.subjects:
@@ -560,7 +594,7 @@ def build_dv(data: StudyData) -> Dataset:
     rows = []
     for d in data.deviations:
         s = data.subject(d["participant_id"])
-        rows.append({**_base(data, s, "DV"), "DVSPID": f"DV-{d['id']}", "DVTERM": ascii_text(d["description"])[:200],
+        rows.append({**_base(data, s, "DV"), "DVSPID": f"DV-{d['id']}", "DVTERM": ascii_text(d["description"]),
                      "DVDECOD": d["category"].upper(), "DVCAT": d["impact"].upper(),
                      "DVSCAT": d["found_by"].upper(), "DVSTDTC": dtc(d["occurred_on"], s["tz"]),
                      "DVSTDY": study_dy(d["occurred_on"], s)})
@@ -595,7 +629,7 @@ def build_ie(data: StudyData) -> Dataset:
         for code in s["ineligibility_reasons"] or ():
             testcd, cat = _ie_testcd(code)
             met = "N" if cat == "INCLUSION" else "Y"
-            rows.append({**_base(data, s, "IE"), "IETESTCD": testcd, "IETEST": ascii_text(reason_label(code))[:200],
+            rows.append({**_base(data, s, "IE"), "IETESTCD": testcd, "IETEST": ascii_text(reason_label(code)),
                          "IECAT": cat, "IEORRES": met, "IESTRESC": met, "IEDTC": dtc(s["sepsis3_at"], s["tz"]),
                          "IEDY": study_dy(s["sepsis3_at"], s)})
     variables = (*_ids("IE"), _v("IETESTCD", "Inclusion/Exclusion Criterion Short Name", origin="Assigned"),
@@ -715,9 +749,15 @@ def build_rs(data: StudyData) -> Dataset:
 def build_sdtm(data: StudyData) -> list[Dataset]:
     """Every SDTM dataset of the package, in name order (EX only when unblinded)."""
     ae = build_ae(data)
-    datasets = [build_ts(data), build_dm(data), build_ie(data), build_ds(data), ae, build_suppae(data, ae),
-                build_cm(data), build_lb(data), build_rs(data), build_mh(data), build_ec(data), build_dv(data),
-                build_ce(data)]
+    ds, dv = build_ds(data), build_dv(data)
+    datasets = [build_ts(data), build_dm(data), build_ie(data), ds, ae, build_suppae(data, ae), build_cm(data),
+                build_lb(data), build_rs(data), build_mh(data), build_ec(data), dv, build_ce(data)]
+    # Free text over 200 characters (a deviation's description, a death's cause) continues in SUPP--.
+    for parent, variable, label in ((ds, "DSTERM", "Reported Term for Disposition Event"),
+                                    (dv, "DVTERM", "Protocol Deviation Term")):
+        supp = build_supp_text(data, parent, variable, label)
+        if supp.rows:
+            datasets.append(supp)
     if not data.blinded:
         datasets.append(build_ex(data))
     return sorted(datasets, key=lambda d: d.name)
