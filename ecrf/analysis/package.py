@@ -22,7 +22,8 @@ from ecrf.exports.sections import PackageContext, PackageSink
 
 @lru_cache(maxsize=1)
 def _built(ctx: PackageContext) -> tuple[StudyData, tuple[Dataset, ...], tuple[Dataset, ...]]:
-    """The package's data and datasets, built once for the three sections of one package."""
+    """The package's data and datasets, built once for the sections of one package (a context
+    names one lock or cut, whose data no longer change) and freed by its last section."""
     data = study_data(participant_ids=ctx.participant_ids, as_of=ctx.as_of, blinded=ctx.blinded)
     sdtm = build_sdtm(data)
     adam = build_adam(data, sdtm)
@@ -54,12 +55,17 @@ def write_sdtm(ctx: PackageContext, sink: PackageSink) -> None:
 
 def write_adam(ctx: PackageContext, sink: PackageSink) -> None:
     _, _, adam = _built(ctx)
-    _write_datasets(ctx, sink, "adam", adam, "ADaMIG")
+    try:
+        _write_datasets(ctx, sink, "adam", adam, "ADaMIG")
+    finally:
+        if ctx.blinded:
+            _built.cache_clear()  # the blinded package's last section: free its datasets
 
 
 def write_analysis(ctx: PackageContext, sink: PackageSink) -> None:
     """The primary analysis, from the package's ADaM (never from the live tables)."""
     data, _, adam = _built(ctx)
+    _built.cache_clear()  # the unblinded package's last section: free its datasets
     adsl = next(d for d in adam if d.name == "ADSL")
     adsofa = next(d for d in adam if d.name == "ADSOFA")
     result = primary.primary_analysis(adsl.rows, adsofa.rows, threshold=data.protocol.responder_threshold)
