@@ -142,8 +142,10 @@ def test_every_xpt_reads_back_like_its_csv(unblinded):
         assert list(frame.columns) == header(unblinded, path.replace(".xpt", ".csv")), path
 
 
+@pytest.mark.parametrize("kind", ["unblinded", "blinded"])
 @pytest.mark.parametrize("folder", ["sdtm", "adam"])
-def test_define_xml_validates_and_names_every_dataset_and_variable(unblinded, folder):
+def test_define_xml_validates_and_names_every_dataset_and_variable(request, kind, folder):
+    unblinded = request.getfixturevalue(kind)
     schema = etree.XMLSchema(etree.parse(str(SCHEMA)))
     doc = etree.fromstring(unblinded.files[f"{folder}/define.xml"])
     schema.assertValid(doc)
