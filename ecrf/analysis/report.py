@@ -1,0 +1,145 @@
+"""The primary analysis as a self-contained HTML page with server-side SVG pictures. No Django.
+
+Two pictures, drawn here as plain SVG (no JavaScript, no plotting library, same bytes every run):
+a forest plot of the responder proportion with its Wilson interval per arm, overall and per
+phenotype, and the mean SOFA by study day and arm.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from html import escape
+from typing import Any
+
+from ecrf.analysis.primary import ACTIVE, ARMS, PLACEBO, percent, summary_line
+
+COLOURS = {ACTIVE: "#1f5fa8", PLACEBO: "#b35a00"}
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.1f}"
+
+
+def forest_svg(result: Mapping[str, Any]) -> str:
+    groups = [("All (mITT)", result["primary"])] + [(name, r) for name, r in sorted(result["by_phenotype"].items())]
+    width, left, right, row_h = 640, 190, 40, 22
+    height = 40 + row_h * 2 * len(groups) + 30
+    span = width - left - right
+
+    def x(p: float) -> float:
+        return left + p * span
+
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
+             'aria-label="Responder proportion with 95% Wilson interval per arm">',
+             '<style>text{font:12px sans-serif}</style>']
+    for tick in range(0, 11, 2):
+        tx = _fmt(x(tick / 10))
+        parts.append(f'<line x1="{tx}" y1="30" x2="{tx}" y2="{height - 25}" stroke="#ddd"/>')
+        parts.append(f'<text x="{tx}" y="{height - 10}" text-anchor="middle">{tick * 10}%</text>')
+    y = 40
+    for name, group in groups:
+        for arm, key in ((ACTIVE, "active"), (PLACEBO, "placebo")):
+            g = group[key]
+            label = f"{escape(name)}: {escape(arm)} ({g['responders']}/{g['n']})"
+            parts.append(f'<text x="4" y="{y + 4}">{label}</text>')
+            lo, hi = g["wilson95"]
+            if g["proportion"] is not None and lo is not None:
+                parts.append(f'<line x1="{_fmt(x(lo))}" y1="{y}" x2="{_fmt(x(hi))}" y2="{y}" '
+                             f'stroke="{COLOURS[arm]}" stroke-width="2"/>')
+                parts.append(f'<rect x="{_fmt(x(g["proportion"]) - 4)}" y="{y - 4}" width="8" height="8" '
+                             f'fill="{COLOURS[arm]}"/>')
+            y += row_h
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def sofa_svg(result: Mapping[str, Any]) -> str:
+    series = result["mean_sofa_by_day"]
+    days = sorted({int(d) for a in ARMS for d in series.get(a, {})})
+    width, height, left, bottom, top = 640, 300, 40, 30, 20
+    if not days:
+        return '<svg xmlns="http://www.w3.org/2000/svg" width="640" height="40"><text x="4" y="20">No SOFA data.</text></svg>'
+    top_value = max(1.0, max(v for a in ARMS for v in series.get(a, {}).values() if v is not None))
+    span_x = width - left - 20
+    span_y = height - top - bottom
+
+    def px(day: int) -> float:
+        return left + (day - days[0]) / max(1, days[-1] - days[0]) * span_x
+
+    def py(value: float) -> float:
+        return top + (1 - value / top_value) * span_y
+
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
+             'aria-label="Mean SOFA by study day and arm">', '<style>text{font:12px sans-serif}</style>',
+             f'<line x1="{left}" y1="{height - bottom}" x2="{width - 20}" y2="{height - bottom}" stroke="#999"/>',
+             f'<line x1="{left}" y1="{top}" x2="{left}" y2="{height - bottom}" stroke="#999"/>']
+    for day in days:
+        parts.append(f'<text x="{_fmt(px(day))}" y="{height - 10}" text-anchor="middle">{day}</text>')
+    parts.append(f'<text x="4" y="{top + 4}">{_fmt(top_value)}</text><text x="4" y="{height - bottom}">0</text>')
+    for i, arm in enumerate(ARMS):
+        points = [(int(d), v) for d, v in sorted(series.get(arm, {}).items(), key=lambda kv: int(kv[0])) if v is not None]
+        if points:
+            path = " ".join(f"{_fmt(px(d))},{_fmt(py(v))}" for d, v in points)
+            parts.append(f'<polyline fill="none" stroke="{COLOURS[arm]}" stroke-width="2" points="{path}"/>')
+        parts.append(f'<text x="{width - 200}" y="{top + 14 * (i + 1)}" fill="{COLOURS[arm]}">{escape(arm)}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _row(name: str, r: Mapping[str, Any]) -> str:
+    c = r.get("comparison")
+    diff = "-" if not c else f"{100 * c['difference']:.1f}% ({100 * c['newcombe95'][0]:.1f} to {100 * c['newcombe95'][1]:.1f})"
+    chi = "-" if not c or c["chi2_yates_p"] is None else f"{c['chi2_yates_p']:.4f}"
+    fisher = "-" if not c else f"{c['fisher_p']:.4f}"
+    a, p = r["active"], r["placebo"]
+    return (f"<tr><th>{escape(name)}</th><td>{a['responders']}/{a['n']} ({percent(a['proportion'])})</td>"
+            f"<td>{p['responders']}/{p['n']} ({percent(p['proportion'])})</td><td>{diff}</td><td>{chi}</td>"
+            f"<td>{fisher}</td></tr>")
+
+
+def primary_html(result: Mapping[str, Any], *, study_code: str, as_of: datetime, package_hash: str = "") -> str:
+    rows = [_row("All (mITT)", result["primary"])] + [_row(k, v) for k, v in sorted(result["by_phenotype"].items())]
+    mort = [_row("Day 28", result["mortality_day28"]), _row("Day 90", result["mortality_day90"])]
+    logit = result["logistic_adjusted_for_site"]
+    logit_text = (f"odds ratio {logit['odds_ratio']} (95% CI {logit['ci95'][0]} to {logit['ci95'][1]}), P = {logit['p']}"
+                  if logit.get("estimable") else f"not estimable ({escape(str(logit.get('reason', '')))})")
+    ne = result["not_evaluable_counted_as_non_responders"]
+    head = "<tr><th></th><th>Active</th><th>Placebo</th><th>Difference (95% Newcombe)</th><th>Chi-square (Yates) P</th>" \
+           "<th>Fisher P</th></tr>"
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{escape(study_code)}: primary analysis</title>
+<style>body{{font-family:sans-serif;max-width:60em;margin:2em auto}}table{{border-collapse:collapse}}
+td,th{{border:1px solid #ccc;padding:.3em .6em;text-align:left}}</style></head><body>
+<header><h1>{escape(study_code)}: primary analysis</h1>
+<p>Data as of {escape(as_of.isoformat())}{f" &middot; package SHA-256 {escape(package_hash)}" if package_hash else ""}</p></header>
+<p>{escape(result["responder_definition"])}; population: {escape(result["population"])};
+{result["analysed"]} analysed of {result["randomized"]} randomized.</p>
+<p><strong>{escape(summary_line(result))}</strong></p>
+<h2>Responders</h2><table>{head}{"".join(rows)}</table>
+<p>Not evaluable (no day-1 SOFA), counted as non-responders: active {ne[ACTIVE]}, placebo {ne[PLACEBO]}.</p>
+<p>Logistic regression adjusted for site: {logit_text}.</p>
+<h2>Mortality</h2><table>{head}{"".join(mort)}</table>
+<h2>Responder proportion per arm (95% Wilson interval)</h2>{forest_svg(result)}
+<h2>Mean SOFA by study day</h2>{sofa_svg(result)}
+</body></html>
+"""
+
+
+def primary_csv(result: Mapping[str, Any]) -> str:
+    """One line per comparison (overall, each phenotype, mortality): counts, difference, interval, p."""
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["analysis", "active_n", "active_events", "placebo_n", "placebo_events", "difference",
+                     "newcombe95_low", "newcombe95_high", "chi2_yates_p", "fisher_p"])
+    groups = [("responders", result["primary"])] + [(f"responders {k}", v) for k, v in sorted(result["by_phenotype"].items())]
+    groups += [("mortality day 28", result["mortality_day28"]), ("mortality day 90", result["mortality_day90"])]
+    for name, g in groups:
+        c = g.get("comparison") or {}
+        lo, hi = c.get("newcombe95") or (None, None)
+        writer.writerow([name, g["active"]["n"], g["active"]["responders"], g["placebo"]["n"], g["placebo"]["responders"],
+                         c.get("difference"), lo, hi, c.get("chi2_yates_p"), c.get("fisher_p")])
+    return buffer.getvalue()
