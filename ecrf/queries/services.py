@@ -210,13 +210,14 @@ def _found_sql(check: EditCheck, scope: CheckScope) -> tuple[str, list[Any], str
 
 
 def _run_check(check: EditCheck, scope: CheckScope, run: CheckRun, now: dt.datetime) -> dict[str, int]:
-    inserted = _insert_found([_select_found(check, scope, run, now)])
+    compiled = _found_sql(check, scope)
+    inserted = _insert_found([_select_found(check, compiled, run, now)])
     mine = Query.objects.filter(check_code=check.code, check_version=check.version)
     opened = list(mine.filter(opened_by_run=run).order_by("pk")) if inserted else []
     _history(opened, history_type="+", when=now, user=None,
              reason=f"Opened by edit check {check.code} v{check.version}")
 
-    found, found_params, key_sql, key_params = _found_sql(check, scope)
+    found, found_params, key_sql, key_params = compiled
     # The rule's own compiled SQL with its parameters kept apart: no user text reaches the string.
     targets = RawSQL(f"SELECT {key_sql} FROM {found}", [*key_params, *found_params])  # noqa: S611
     # One statement finds both changes, under row locks: unresolved queries whose problem is no
@@ -236,15 +237,17 @@ _SELECT = ("SELECT DISTINCT found.participant_id, %s, CAST(found.form_id AS BIGI
            "COALESCE(CAST(found.item AS TEXT), ''), %s, %s, {key}, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s")
 
 
-def _select_found(check: EditCheck, scope: CheckScope, run: CheckRun, now: dt.datetime) -> tuple[str, list[Any]]:
-    """``SELECT ... FROM (rule) found``: the rows ``check`` would open, as Query columns."""
+def _select_found(check: EditCheck, found: tuple[str, list[Any], str, list[Any]], run: CheckRun,
+                  now: dt.datetime) -> tuple[str, list[Any]]:
+    """``SELECT ... FROM (rule) found``: the rows ``check`` would open, as Query columns (``found``:
+    the rule's compiled SQL from ``_found_sql``)."""
     spec = get_spec(check.form)
-    found, found_params, key_sql, key_params = _found_sql(check, scope)
+    found_table, found_params, key_sql, key_params = found
     field = check.fields[0] if len(check.fields) == 1 else ALL_FIELDS
     params = [_form_type_id(spec), check.form, field, check.code, check.version, *key_params, check.message,
               str(check.severity), QueryState.OPEN, now, False, False, "", run.pk, now, now]
     # "WHERE true" keeps SQLite from reading ON CONFLICT as part of the SELECT's join.
-    return f"{_SELECT.format(key=key_sql)} FROM {found} WHERE true", [*params, *found_params]
+    return f"{_SELECT.format(key=key_sql)} FROM {found_table} WHERE true", [*params, *found_params]
 
 
 def _insert_found(selects: list[tuple[str, list[Any]]]) -> int:
@@ -286,7 +289,9 @@ def _run_checks_together(checks: Sequence[EditCheck], scope: CheckScope, run: Ch
     version and target together); the same outcome as running them one by one."""
     if not checks:
         return {}
-    inserted = _insert_found([_select_found(check, scope, run, now) for check in checks])
+    # Each rule compiled once (building and compiling the querysets is most of this run's cost).
+    compiled = {check.code: _found_sql(check, scope) for check in checks}
+    inserted = _insert_found([_select_found(check, compiled[check.code], run, now) for check in checks])
     opened = list(Query.objects.filter(opened_by_run=run).order_by("pk")) if inserted else []
     for check in checks:
         mine = [q for q in opened if q.check_code == check.code and q.check_version == check.version]
@@ -295,7 +300,7 @@ def _run_checks_together(checks: Sequence[EditCheck], scope: CheckScope, run: Ch
     # (code, version, target) of every problem found now, as one text per row on both sides.
     found_sql, found_params = [], []
     for check in checks:
-        found, params, key_sql, key_params = _found_sql(check, scope)
+        found, params, key_sql, key_params = compiled[check.code]
         found_sql.append(f"SELECT CAST(%s AS TEXT) || '@' || CAST(%s AS TEXT) || '@' || {key_sql} FROM {found}")
         found_params += [check.code, str(check.version), *key_params, *params]
     targets = RawSQL(" UNION ALL ".join(found_sql), found_params)  # noqa: S611  (compiled rules, parameters apart)
