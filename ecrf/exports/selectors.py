@@ -29,6 +29,11 @@ def require_export_role(user: Any) -> None:
         raise forbidden("Your role may not see export packages (the sponsor, data managers, the statistician and the DSMB may).")
 
 
+def require_cut_role(user: Any) -> None:
+    if not user_roles(user) & CUT_READ_ROLES:
+        raise forbidden("Only the statistician and the DSMB see data cuts.")
+
+
 def exports_for(user: Any) -> QuerySet[ExportJob]:
     roles = user_roles(user)
     q = Q(pk__in=[])
