@@ -20,6 +20,9 @@ from ecrf.exports.models import DataCut, ExportJob
 
 
 class ExportJobSerializer(serializers.ModelSerializer):
+    # Plain strings in the schema: "queued", "running", "done", "failed"; "lock" or "cut".
+    status = serializers.CharField(read_only=True)
+    source = serializers.CharField(read_only=True)
     source_id = serializers.IntegerField(read_only=True)
     kind = serializers.CharField(source="kind_label", read_only=True)
     requested_by = serializers.CharField(source="requested_by.username", default=None)
