@@ -174,7 +174,7 @@ def export_job_run(*, job_id: int) -> ExportJob:
     """Write the job's package. Idempotent: a done job is returned as it is; a queued, failed or
     crashed (left running) job is written from the start."""
     with transaction.atomic():
-        job = ExportJob.objects.select_for_update().select_related("lock", "cut").get(pk=job_id)
+        job = ExportJob.objects.select_for_update(of=("self",)).select_related("lock", "cut").get(pk=job_id)
         if job.status == ExportStatus.DONE:
             return job
         job.status, job.started_at, job.progress, job.error = ExportStatus.RUNNING, timezone.now(), 0, ""
