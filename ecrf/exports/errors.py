@@ -10,6 +10,8 @@ class ExportError(AppErrorCode):
     NO_SOURCE = "export_no_source", 409
     # 409: unblinded packages exist only after the statistician's study unblinding (or as a closed cut).
     NOT_UNBLINDED = "export_not_unblinded", 409
+    # 409: a closed (unblinded) cut is exported unblinded, an open cut blinded; the other kind was asked.
+    CUT_KIND = "export_cut_kind", 409
     # 409: an export of the same source and kind is already queued or running.
     ALREADY_RUNNING = "export_already_running", 409
     # 409: the package is not finished (queued, running or failed): nothing to download.

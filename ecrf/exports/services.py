@@ -103,8 +103,8 @@ def export_request(*, actor: Any, blinded: bool = True, cut: DataCut | None = No
         lock = None
         # A closed cut is the DSMB's unblinded report; an open cut is blinded.
         if blinded == cut.closed:
-            raise DomainError(ExportError.NOT_UNBLINDED if not blinded else ExportError.NO_SOURCE,
-                              "A closed cut is exported unblinded and an open cut blinded: ask for the cut's own kind.")
+            raise DomainError(ExportError.CUT_KIND, "A closed cut is exported unblinded and an open cut blinded: "
+                              f"ask for {'an unblinded' if cut.closed else 'a blinded'} package of this cut.")
     try:
         with transaction.atomic():
             _refuse_running(lock=lock, cut=cut, blinded=blinded)

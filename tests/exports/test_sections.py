@@ -9,7 +9,8 @@ import json
 import pytest
 
 from ecrf.accounts.roles import Role
-from ecrf.exports import sections
+from ecrf.exports import sections, tasks
+from ecrf.exports.services import export_job_run, export_retry
 from ecrf.randomization.unblinding import study_unblind
 from tests.conftest import PASSWORD
 from tests.exports.conftest import LOCK_AT, export_now, members, package_bytes
@@ -54,7 +55,9 @@ def test_every_registered_section_is_written_hashed_and_listed(users, locked_stu
     assert json.loads(unblinded["manifest.json"])["sections"] == ["testsection", "testarm"]
 
 
-def test_a_section_cannot_overwrite_the_package_frame(users, locked_study):
+def test_a_section_cannot_overwrite_the_package_frame_and_the_failed_job_is_retried(users, locked_study, exports_dir,
+                                                                                     monkeypatch,
+                                                                                     django_capture_on_commit_callbacks):
     def clobber(ctx, sink):  # noqa: ANN001, ANN202
         with sink.open("dictionary.csv") as f:
             f.write(b"x")
@@ -65,3 +68,11 @@ def test_a_section_cannot_overwrite_the_package_frame(users, locked_study):
     finally:
         sections._SECTIONS.pop("testclobber")
     assert job.status == "failed" and "dictionary.csv is written twice" in job.error and not job.file_name
+    assert list(exports_dir.iterdir()) == []  # nothing half-written is left, hidden or not
+    queued = []
+    monkeypatch.setattr(tasks.export_run, "delay", queued.append)
+    with django_capture_on_commit_callbacks(execute=True):
+        retried = export_retry(actor=users[Role.SPONSOR], job=job)
+    assert retried.status == "queued" and queued == [job.pk]
+    done = export_job_run(job_id=job.pk)
+    assert done.status == "done" and done.attempts == 2 and (exports_dir / done.file_name).exists()
