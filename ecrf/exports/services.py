@@ -34,6 +34,7 @@ from ecrf.exports.selectors import (
 )
 from ecrf.exports.tables import latest_as_of
 from ecrf.review.selectors import study_lock_current
+from ecrf.screening.models import Consent, WithdrawalType
 from ecrf.study.models import Study
 
 logger = logging.getLogger(__name__)
@@ -152,18 +153,33 @@ def _study_as_of(as_of: datetime) -> dict[str, Any]:
     return {"code": study.code, "title": study.title}
 
 
+def _data_use_withdrawn(as_of: datetime) -> set[int]:
+    """Participants who withdrew consent to the use of data already collected, by ``as_of``
+    (recorded only where the protocol allows it: ``Protocol.allow_withdrawal_of_collected_data``).
+    Their data stay in the database (never deleted) and leave every package cut after it."""
+    out: set[int] = set()
+    for rows in latest_as_of(Consent.history.model, as_of, {"withdrawal_type": WithdrawalType.DATA_USE},
+                             ("participant_id", "withdrawal_type")):
+        out.update(r["participant_id"] for r in rows if r["withdrawal_type"] == WithdrawalType.DATA_USE)
+    return out
+
+
 def export_context(job: ExportJob) -> tuple[PackageContext, bool]:
     """The package's source, time and participants; True when it holds every participant."""
     if job.source == ExportSource.LOCK:
         lock = job.lock
-        as_of = lock.set_at
+        as_of, source, label = lock.set_at, "lock", lock.reason or "Study lock"
         hist = Participant.history.model
-        ids = tuple(sorted(set(hist.objects.filter(history_date__lte=as_of).values_list("id", flat=True))))
-        return PackageContext(source="lock", source_id=lock.pk, as_of=as_of, blinded=job.blinded, participant_ids=ids,
-                              label=lock.reason or "Study lock"), True
-    cut = job.cut
-    return PackageContext(source="cut", source_id=cut.pk, as_of=cut.cutoff_at, blinded=job.blinded,
-                          participant_ids=tuple(cut.participant_ids), label=cut.label), False
+        candidates = set(hist.objects.filter(history_date__lte=as_of).values_list("id", flat=True))
+    else:
+        cut = job.cut
+        as_of, source, label = cut.cutoff_at, "cut", cut.label
+        candidates = set(cut.participant_ids)
+    withdrawn = _data_use_withdrawn(as_of)
+    ids = tuple(sorted(candidates - withdrawn))
+    everyone = source == "lock" and not (withdrawn & candidates)
+    return PackageContext(source=source, source_id=job.source_id, as_of=as_of, blinded=job.blinded, participant_ids=ids,
+                          label=label), everyone
 
 
 def export_file_name(job: ExportJob, study_code: str) -> str:

@@ -22,6 +22,9 @@ from ecrf.exports.services import export_job_run, export_request
 from ecrf.randomization.unblinding import participant_emergency_unblind
 from ecrf.review import selectors as review_selectors
 from ecrf.review.services import scope_lock, signature_create
+from ecrf.screening.models import Consent
+from ecrf.screening.services import consent_withdraw
+from ecrf.study.models import Study
 from tests.conftest import PASSWORD
 from tests.support import stages
 from tests.testapp.specs import VITALS
@@ -30,7 +33,7 @@ T0 = dt.datetime(2026, 3, 10, 8, 0, tzinfo=dt.UTC)
 LOCK_AT = T0 + dt.timedelta(days=20)
 
 
-def build_locked_study(users, site, *, emergency_unblinding: bool = False) -> dict:  # noqa: ANN001
+def build_locked_study(users, site, *, emergency_unblinding: bool = False, withdraw_data_use: bool = False) -> dict:  # noqa: ANN001
     coordinator, lab = users[Role.COORDINATOR], users[Role.LAB]
     p1 = stages.randomized(site, actor=coordinator, lab_user=lab, at=T0)
     p2 = stages.randomized(site, actor=coordinator, lab_user=lab, at=T0 + dt.timedelta(hours=3), phenotype="immunoparalysis")
@@ -48,6 +51,14 @@ def build_locked_study(users, site, *, emergency_unblinding: bool = False) -> di
         with stages.clock(T0 + dt.timedelta(days=4)):
             participant_emergency_unblind(actor=users[Role.INVESTIGATOR], participant=p2, password=PASSWORD,
                                           reason="Anaphylaxis: treatment decision needs the arm")
+    if withdraw_data_use:
+        study = Study.objects.current()
+        study.protocol_overrides = {"allow_withdrawal_of_collected_data": True}
+        study.save()
+        with stages.clock(T0 + dt.timedelta(days=5)):
+            consent = Consent.objects.get(participant=p2)
+            consent_withdraw(actor=coordinator, consent=consent, withdrawal_type="data_use", withdrawn_on=dt.date(2026, 3, 15),
+                             version=consent.version, reason="The patient withdrew the use of the data")
     with stages.clock(LOCK_AT), override_settings(STUDY_LOCK_GATE_CONDITIONS=[]):
         lock = scope_lock(actor=users[Role.DATA_MANAGER], level="study", reason="Final database lock")
     return {"participants": [p1, p2], "lock": lock, "vitals": vitals}

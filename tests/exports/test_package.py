@@ -157,3 +157,14 @@ def test_verify_export_passes_a_package_and_names_a_changed_file_or_manifest(use
         call_command("verify_export", str(swapped))
     err = capsys.readouterr().err
     assert "manifest.json: differs from the manifest recorded in the database" in err and name not in err
+
+
+def test_a_withdrawal_of_consent_to_the_use_of_data_leaves_the_participant_out(users, site_a, exports_dir):
+    study = build_locked_study(users, site_a, withdraw_data_use=True)
+    kept, withdrawn = study["participants"]
+    files = members(package_bytes(export_now(users[Role.SPONSOR])))
+    assert [int(p["id"]) for p in _csv(files, "crf/crf.participant.csv")] == [kept.pk]
+    assert {int(c["participant_id"]) for c in _csv(files, "crf/screening.consent.csv")} == {kept.pk}
+    assert {int(h["participant_id"]) for h in _csv(files, "audit/history/screening.screening.csv")} == {kept.pk}
+    assert json.loads(files["manifest.json"])["participants"] == 1
+    assert withdrawn.subject_id.encode() not in files["odm/clinical.xml"] and kept.subject_id.encode() in files["odm/clinical.xml"]
