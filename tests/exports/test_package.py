@@ -115,7 +115,7 @@ def test_blinded_package_is_the_same_when_every_arm_is_swapped(users, site_a, ex
     assert package_bytes(blinded) == package_bytes(blinded_swapped)
     # The same comparison sees an arm: the unblinded packages differ, in the allocation only.
     a, b = members(package_bytes(unblinded)), members(package_bytes(unblinded_swapped))
-    assert [n for n in a if a[n] != b.get(n)] == ["crf/randomization.allocation.csv", "manifest.json"]
+    assert [n for n in a if a[n] != b.get(n)] == ["crf/randomization.allocation.csv", "crf/randomization.allocation.parquet", "manifest.json"]
     files = members(package_bytes(blinded))
     assert not [n for n in files if "randomization" in n or "pharmacy" in n or "pvclock" in n]
     assert EventKind.UNBLINDING not in {e["kind"] for e in _csv(files, "audit/events.csv")}
