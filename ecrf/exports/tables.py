@@ -241,7 +241,9 @@ def history_pages(ds: Dataset, as_of: datetime, participant_ids: tuple[int, ...]
 
 # --- writers -------------------------------------------------------------------------------------
 
-class _CsvOut:
+class CsvOut:
+    """A CSV writer over a binary stream: UTF-8, newline line ends, the header first."""
+
     def __init__(self, stream: BinaryIO, header: list[str]) -> None:
         self.text = io.TextIOWrapper(stream, encoding="utf-8", newline="", write_through=True)
         self.writer = csv.writer(self.text, lineterminator="\n")
@@ -262,7 +264,7 @@ def write_dataset(ds: Dataset, ctx: PackageContext, sink: PackageSink, participa
     schema = arrow_schema(cols)
     count = 0
     with sink.open(f"crf/{ds.key}.csv") as csv_stream, sink.open(f"crf/{ds.key}.parquet") as pq_stream:
-        out = _CsvOut(csv_stream, [c.name for c in cols])
+        out = CsvOut(csv_stream, [c.name for c in cols])
         writer = pq.ParquetWriter(pq_stream, schema, compression=PARQUET_COMPRESSION)
         for rows in rows_as_of(ds, ctx.as_of, participant_ids, attnames):
             out.rows([cell(c, r) for c in cols] for r in rows)
@@ -276,7 +278,7 @@ def write_dataset(ds: Dataset, ctx: PackageContext, sink: PackageSink, participa
 
 def write_dictionary(dsets: list[Dataset], sink: PackageSink) -> None:
     with sink.open("dictionary.csv") as stream:
-        out = _CsvOut(stream, ["dataset", "dataset_label", "file", "variable", "label", "type", "unit", "codelist"])
+        out = CsvOut(stream, ["dataset", "dataset_label", "file", "variable", "label", "type", "unit", "codelist"])
         for ds in dsets:
             out.rows([ds.key, ds.label, f"crf/{ds.key}.csv", c.name, c.label, c.kind, c.unit, c.codelist()]
                      for c in columns_of(ds))
@@ -290,7 +292,7 @@ def write_history(ds: Dataset, ctx: PackageContext, sink: PackageSink, participa
     header = [*HISTORY_COLUMNS, *cols, *CHAIN_COLUMNS]
     count = 0
     with sink.open(f"audit/history/{ds.key}.csv") as stream:
-        out = _CsvOut(stream, header)
+        out = CsvOut(stream, header)
         for rows in history_pages(ds, ctx.as_of, participant_ids, header):
             out.rows([text_value(r[h]) for h in header] for r in rows)
             count += len(rows)
@@ -318,7 +320,7 @@ def write_events(ctx: PackageContext, sink: PackageSink, page: int = PAGE) -> in
         qs = _blinded_events(qs)
     count, last = 0, 0
     with sink.open("audit/events.csv") as stream:
-        out = _CsvOut(stream, list(EVENT_COLUMNS))
+        out = CsvOut(stream, list(EVENT_COLUMNS))
         while True:
             rows = list(qs.filter(id__gt=last).order_by("id").values(*EVENT_COLUMNS)[:page])
             if not rows:

@@ -48,7 +48,7 @@ def write_allocation(ctx: PackageContext, sink: PackageSink, participant_ids: tu
     arm_labels = dict(Slot._meta.get_field("arm").flatchoices)
     count = 0
     with sink.open(f"{ALLOCATION_FILE}.csv") as stream, sink.open(f"{ALLOCATION_FILE}.parquet") as pq_stream:
-        out = tables._CsvOut(stream, list(ALLOCATION_COLUMNS))
+        out = tables.CsvOut(stream, list(ALLOCATION_COLUMNS))
         writer = pq.ParquetWriter(pq_stream, _ALLOCATION_SCHEMA, compression=tables.PARQUET_COMPRESSION)
         for rows in tables.latest_as_of(hist, ctx.as_of, scope, ("participant_id", "stratum_key", "phenotype",
                                                                   "assigned_at", "slot_id")):
