@@ -249,6 +249,9 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# Locked export packages (ecrf.exports): written under a temporary name here, then renamed.
+EXPORTS_DIR = env_str("EXPORTS_DIR", str(VAR_DIR / "exports"))
+
 # Celery: Redis in production; the embedded default uses kombu's filesystem transport so a
 # local worker with beat runs the real periodic jobs without Redis (ARCHITECTURE.md "Configuration").
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")

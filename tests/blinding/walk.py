@@ -21,6 +21,7 @@ from ecrf.crf.models import LockScope, Participant
 from ecrf.crf.registry import all_specs
 from ecrf.crf.views import _STATUS_ACTIONS
 from ecrf.dosing.models import Administration
+from ecrf.exports.models import ExportJob
 from ecrf.notifications.models import Notification
 from ecrf.pharmacy.models import Preparation
 from ecrf.queries.models import CheckRun, Query
@@ -108,7 +109,7 @@ def _api_models() -> dict[str, Any]:
                    "notification": Notification, "consent-lifecycle": Consent, "lab-import": LabImport,
                    "allocation-list": AllocationList, "preparation": Preparation, "sae-reports": SAEReport,
                    "clocks": Clock, "adjudications": Adjudication, "locks": LockScope,
-                   "query": Query, "check-run": CheckRun})
+                   "query": Query, "check-run": CheckRun, "exports": ExportJob})
     return models
 
 
@@ -164,6 +165,8 @@ HTML: dict[str, Callable[[], list[dict[str, Any]]]] = {
     "safety:case-detail": lambda: _pks(ExpeditedAssessment),
     "safety:adjudication-form": lambda: _pks(Adjudication),
     "queries:detail": lambda: _pks(Query),
+    "exports:detail": lambda: _pks(ExportJob),
+    "exports:download": lambda: _pks(ExportJob),
     "queries:run-detail": lambda: _pks(CheckRun),
     # Raising a query names only the form and its participant: one form of each kind.
     "queries:raise": lambda: [next(f for f in _forms() if f["slug"] == s.slug) for s in all_specs()

@@ -19,10 +19,12 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import override_settings
 
 from ecrf.accounts.roles import UNBLINDED_ROLES, Role
 from ecrf.accounts.services import user_create
 from ecrf.crf.models import Participant
+from ecrf.exports.services import export_job_run, export_request
 from ecrf.pharmacy.services import preparation_record
 from ecrf.pharmacy.supply import PharmacyPreparation
 from ecrf.queries.models import RunTrigger
@@ -30,6 +32,7 @@ from ecrf.queries.services import checks_run
 from ecrf.randomization.models import Assignment
 from ecrf.randomization.services import allocation_list_generate
 from ecrf.randomization.unblinding import participant_emergency_unblind
+from ecrf.review.services import scope_lock, scope_unlock
 from ecrf.sofa.synthetic import raw_values
 from ecrf.study.models import Site, Study
 from ecrf.study.protocol import DEFAULT_PROTOCOL
@@ -265,6 +268,13 @@ def build_world(rec: Recorder) -> World:
     rec.api(dm, "post", f"/api/v1/queries/{query['id']}/release/", {}, label="release the query")
     with rec.step():
         checks_run(trigger=RunTrigger.BEAT)
+    # The study lock and its blinded package, then the audited unlock (the walk sees an unlocked
+    # study): every blinded role's download of the package is compared byte for byte.
+    rec.at(T0 + dt.timedelta(days=27, hours=8, minutes=45))
+    with override_settings(STUDY_LOCK_GATE_CONDITIONS=[]):
+        lock = scope_lock(actor=dm, level="study", reason="Final database lock")
+    export_job_run(job_id=export_request(actor=viewers[Role.SPONSOR]).pk)
+    scope_unlock(actor=dm, scope=lock, reason="Reopened after the export")
     rec.at(T0 + dt.timedelta(days=27, hours=9))
     assert SAEReport.objects.count() >= 3 and Clock.objects.exists()
 
