@@ -30,7 +30,7 @@ STATES: dict[str, tuple[str, str]] = {
     "queried": ("query", "?"),
     "verified": ("verified", "✔"),
     "verify_stale": ("warning", "↻"),
-    "signed": ("signed", "✍"),
+    "signed": ("signed", "✒"),
     "sign_void": ("warning", "↻"),
     "frozen": ("frozen", "❄"),
     "locked": ("locked", "■"),
@@ -62,3 +62,13 @@ def main_menu(context: template.Context) -> dict[str, Any]:
     request = context.get("request")
     user = getattr(request, "user", None) or context.get("user")
     return {"items": menu_for(user, getattr(request, "path", ""))}
+
+
+@register.filter
+def state_tone(code: str) -> str:
+    return state_style(code)[0]
+
+
+@register.filter
+def state_icon(code: str) -> str:
+    return state_style(code)[1]
