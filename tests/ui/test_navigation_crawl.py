@@ -5,8 +5,9 @@ The crawl logs in as each role, starts at the home page and follows every same-o
 (``<a href>``) on every page it reaches, breadth first. To keep it cheap, at most two URLs per
 URL pattern is opened (a list's second page or a second participant says nothing new), and
 at most ``MAX_PAGES`` pages per role; the Django admin is checked at its index only. The world is small: one
-randomized participant at the users' site with a serious adverse event (so the safety pages,
-the clocks and the inbox's notifications have something to link to).
+randomized participant at the users' site with a serious adverse event assessed as a potential
+SUSAR (so the safety pages, both kinds of clock and the inbox's notifications have something to
+link to).
 
 The expected menus below are written by hand from ARCHITECTURE.md "Roles" (what each role does),
 never read from the navigation registry. Blinded roles must never meet a product's name on any
@@ -15,6 +16,7 @@ page they reach (ARCHITECTURE.md invariant 6).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter, deque
 from html.parser import HTMLParser
 from urllib.parse import urldefrag, urljoin, urlsplit
@@ -145,10 +147,14 @@ def crawl(client: Client, *, blinded: bool) -> tuple[list[str], list[str], set[s
 @pytest.fixture
 def world(users, randomized, meddra):
     from ecrf.crf.services import form_create
+    from safety.services import assessment_record
     from safety.specs import AE_SPEC
     from tests.safety.conftest import ae_data
 
-    form_create(actor=users["investigator"], spec=AE_SPEC, participant=randomized, data=ae_data(**SERIOUS), submit=True)
+    ae = form_create(actor=users["investigator"], spec=AE_SPEC, participant=randomized, data=ae_data(**SERIOUS), submit=True)
+    # Related and unexpected: a potential SUSAR, so pharmacovigilance has a case and a clock.
+    assessment_record(actor=users["safety_officer"], ae=ae, expected=False, rsi_reference="Investigator's brochure v3",
+                      sponsor_aware_at=ae.aware_at + dt.timedelta(hours=2))
     return users
 
 
