@@ -9,5 +9,5 @@ class SafetyConfig(AppConfig):
 
     def ready(self) -> None:
         # deferred import: the app registry must be ready (the AE form, its listeners, home tasks)
-        from safety import home, listeners, specs  # noqa: F401
+        from safety import home, listeners, panels, specs  # noqa: F401
 

@@ -21,9 +21,11 @@ from ecrf.crf import services
 from ecrf.crf.annotations import ALL_FIELDS, field_notes_for
 from ecrf.crf.history import form_history, participant_history
 from ecrf.crf.models import EntryStatus
-from ecrf.crf.panels import panels_for
+from ecrf.crf.panels import header_for, panels_for
 from ecrf.crf.registry import FormSpec, all_specs, spec_for_slug
 from ecrf.crf.selectors import can_read_forms, form_get, participant_get, participants_for
+from ecrf.study.services import current_protocol
+from ecrf.study.visits import visit_schedule
 
 
 def _spec(slug: str) -> FormSpec:
@@ -84,14 +86,56 @@ def participant_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def participant_detail(request: HttpRequest, pk: int) -> HttpResponse:
     participant = participant_get(request.user, pk)
-    sections = []
+    roles = user_roles(request.user)
+    groups = {key: {"key": key, "title": title, "sections": []} for key, title in _SCHEDULE_GROUPS}
+    placed = _schedule_groups()
     for spec in all_specs():
-        if can_read_forms(request.user, spec):
-            entries = list(spec.model.objects.filter(participant=participant).order_by("pk"))
-            sections.append({"spec": spec, "entries": entries,
-                             "can_add": bool(user_roles(request.user) & spec.write_roles)})
+        if not can_read_forms(request.user, spec):
+            continue
+        entries = list(spec.model.objects.filter(participant=participant).order_by("pk"))
+        group = placed.get(spec.key, "any_time")
+        groups[group]["sections"].append({"spec": spec, "entries": entries, "add": _add_action(spec, participant, entries, roles, group)})
+    facts, alerts = header_for(request.user, participant)
     return render(request, "crf/participant_detail.html",
-                  {"participant": participant, "sections": sections, "panels": panels_for(request.user, participant)})
+                  {"participant": participant, "groups": [g for g in groups.values() if g["sections"]],
+                   "panels": panels_for(request.user, participant), "facts": facts, "alerts": alerts})
+
+
+_SCHEDULE_GROUPS = [("screening", gettext_lazy("Screening")), ("treatment", gettext_lazy("Treatment (days 1-15)")),
+                    ("follow_up", gettext_lazy("Follow-up (days 28 and 90)")), ("any_time", gettext_lazy("Any time"))]
+
+
+def _schedule_groups() -> dict[str, str]:
+    """Each scheduled form's group on the participant page, from the visit schedule (the study's
+    data): screening visit, treatment days, follow-up; a form in no visit is entered any time."""
+    protocol = current_protocol()
+    placed: dict[str, str] = {}
+    for visit in visit_schedule(protocol):
+        if visit.day is not None and visit.day < 1:
+            group = "screening"
+        elif visit.day is not None and visit.day <= max(protocol.treatment_days, protocol.sofa_days) + 1:
+            group = "treatment"
+        else:
+            group = "follow_up"
+        for key in visit.forms:
+            placed.setdefault(key, group)
+    return placed
+
+
+def _add_action(spec: FormSpec, participant: Any, entries: list[Any], roles: frozenset[str], group: str) -> str | None:
+    """The label of the "add" link when entering a new form applies now, else None: the role
+    enters this form, the participant is randomized if the form needs it, a once-per-participant
+    form is not entered yet, and screening forms are entered on the screening pages."""
+    if not roles & spec.write_roles or group == "screening":
+        return None
+    if spec.requires_randomized and not participant.is_randomized:
+        return None
+    if spec.one_per == () and any(e.status != EntryStatus.RETRACTED for e in entries):
+        return None
+    label = str(spec.label)
+    if label.lower().startswith(str(_("New")).lower() + " "):
+        return _("Record a %(form)s") % {"form": label[0].lower() + label[1:]}
+    return _("New %(form)s") % {"form": label}
 
 
 @login_required

@@ -1,9 +1,19 @@
+"""The casebook link and the schedule's facts and alerts on the participant page (ecrf.crf.panels)."""
+
 from __future__ import annotations
 
 from typing import Any
 
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
 from ecrf.accounts.roles import CASEBOOK_READ_ROLES, user_roles
-from ecrf.crf.panels import Panel, register_panel
+from ecrf.crf.panels import HeaderItem, Panel, register_header, register_panel
+from ecrf.schedule import timeline
+from ecrf.schedule.engine import State
+from ecrf.schedule.selectors import build_schedule
+from ecrf.study.visits import END_OF_STUDY
 
 
 @register_panel
@@ -11,3 +21,28 @@ def casebook_link(user: Any, participant: Any) -> Panel | None:
     if not participant.is_randomized or not user_roles(user) & CASEBOOK_READ_ROLES:
         return None
     return Panel(title="Casebook", template="schedule/panel.html", context={"participant": participant}, order=20)
+
+
+@register_header
+def schedule_header(user: Any, participant: Any) -> list[HeaderItem]:
+    """Study day and where the participant is in the schedule; doses past their window."""
+    if not participant.is_randomized or not user_roles(user) & CASEBOOK_READ_ROLES:
+        return []
+    schedule = build_schedule(participant)
+    ctx = schedule.context
+    day = timeline.study_day(ctx.now, randomized_at=participant.randomized_at, tz=ctx.tz)
+    if ctx.died_at is not None:
+        status = _("Died")
+    elif any(f.slot.key == END_OF_STUDY and f.entry is not None for f in schedule.forms):
+        status = _("Study ended")
+    elif day <= ctx.protocol.treatment_days:
+        status = _("Treatment")
+    else:
+        status = _("Follow-up")
+    items = [HeaderItem(_("Study day"), str(day), order=30), HeaderItem(_("Status"), str(status), order=40)]
+    missed = sum(1 for f in schedule.forms if f.slot.treatment_route and f.state == State.OVERDUE)
+    if missed:
+        items.append(HeaderItem(_("Missed doses"), ngettext("%(n)d dose past its window", "%(n)d doses past their window",
+                                                            missed) % {"n": missed},
+                                alert=True, level="warning", url=reverse("schedule:casebook", args=[participant.pk]), order=30))
+    return items

@@ -7,7 +7,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from ecrf.accounts.roles import user_roles
-from ecrf.crf.panels import Panel, register_panel
+from ecrf.crf.panels import HeaderItem, Panel, register_header, register_panel
 from ecrf.screening.eligibility import reason_label
 from ecrf.screening.selectors import (
     SCREENING_LOG_ROLES,
@@ -36,3 +36,18 @@ def screening_panel(user: Any, participant: Any) -> Panel | None:
             "withdrawal": withdrawal_for(participant),
         },
     )
+
+
+@register_header
+def screening_header(user: Any, participant: Any) -> list[HeaderItem]:
+    """The phenotype (the stratum, fixed at randomization) and a withdrawal of consent."""
+    items: list[HeaderItem] = []
+    screening = screening_for(participant)
+    if screening is not None and screening.phenotype:
+        items.append(HeaderItem(_("Phenotype"), screening.get_phenotype_display(), order=20))
+    consent = consent_for(participant)
+    if withdrawal_for(participant) is not None and consent is not None:
+        items.append(HeaderItem(_("Withdrawn"), _("%(type)s, %(date)s") % {
+            "type": consent.get_withdrawal_type_display(), "date": consent.withdrawn_on.isoformat()},
+            alert=True, level="danger", order=10))
+    return items

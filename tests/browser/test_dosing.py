@@ -32,6 +32,10 @@ def test_record_a_dosing_day_and_read_the_casebook(page, login, coordinator, mak
     page.get_by_role("link", name="Casebook grid").click()
     grid = page.get_by_test_id("casebook-grid")
     assert grid.is_visible()
+    # A day's doses are one cell ("entered/expected"); it opens to each dose's state.
+    iv_day_1 = page.locator('tr[data-row="dosing.administration:iv"] details').first
+    assert "\n1/" in iv_day_1.locator("summary").inner_text()  # one dose entered
+    iv_day_1.locator("summary").click()
     assert page.get_by_test_id("cell-dosing.administration:iv-1").first.inner_text() == "Entered"
     assert "Vital status" in grid.inner_text() and "Day 90" in grid.inner_text()
     # A missing form's cell opens a new form with its day chosen.

@@ -33,7 +33,9 @@ def test_the_lock_console_lists_the_gate_blockers_and_refuses_the_study_lock(use
     page = dm.get("/review/locks/")
     html = page.content.decode()
     assert page.status_code == 200 and 'data-testid="gate-blockers"' in html
-    assert f'href="/review/participants/{randomized.pk}/sign/"' in html and "Every casebook signed by an investigator" in html
+    # The signature blocker opens the casebook: the sign page is the investigators' (403 for a data manager).
+    assert f'href="/participants/{randomized.pk}/casebook/"' in html and "Every casebook signed by an investigator" in html
+    assert f'href="/review/participants/{randomized.pk}/sign/"' not in html
     refused = dm.post("/review/locks/", {"kind": "lock", "level": "study", "reason": "DB lock"})
     assert refused.status_code == 409 and 'data-testid="lock-refused"' in refused.content.decode()
     assert not LockScope.objects.exists()
