@@ -255,3 +255,29 @@ def test_primary_analysis_command_refuses_bad_packages(case, blinded, unblinded,
             call_command("primary_analysis", str(package), out=str(tmp_path / "report"), stdout=out)
         transaction.set_rollback(True)
     assert out.getvalue() == "" and not (tmp_path / "report").exists()
+
+
+def test_the_datasets_show_each_form_as_it_stood_at_the_package_time(world, unblinded, django_db_blocker):
+    # A data cut is a snapshot of a running study: a correction written after its time is not in
+    # its SDTM or ADaM (it is in a package cut later).
+    from ecrf.sofa.models import SofaDay
+
+    p1 = world.participants["p1"]
+
+    def day_one_total(sink) -> str:  # noqa: ANN001
+        return next(r["RSORRES"] for r in by(sink, "sdtm/rs.csv")[usubjid(p1)]
+                    if r["RSTESTCD"] == "SOFATOT" and r["VISITNUM"] == "1")
+
+    with django_db_blocker.unblock(), transaction.atomic():
+        with time_machine.travel(world.as_of + dt.timedelta(hours=1), tick=False):
+            day = SofaDay.objects.get(participant=p1, day=1)
+            before = day_one_total(unblinded)
+            day.total = day.total + 1  # a stored correction (the world stores its totals)
+            day._change_reason = "Corrected after the cut"
+            day.save()
+        later = world.context(blinded=False, source_id=2)
+        cut = write_package(world.context(blinded=False, source_id=3))
+        moved = write_package(type(later)(**{**later.__dict__, "as_of": world.as_of + dt.timedelta(hours=2)}))
+        transaction.set_rollback(True)
+    assert day_one_total(cut) == before
+    assert day_one_total(moved) != before

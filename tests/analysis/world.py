@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from ecrf.accounts.roles import Role
 from ecrf.accounts.services import user_create
@@ -26,7 +27,6 @@ from tests.support import stages
 from tests.support.times import athens
 
 DAY_ONE = athens(2025, 3, 10, 10, 0)
-AS_OF = dt.datetime(2025, 7, 1, 12, 0, tzinfo=dt.UTC)
 
 # participant key -> SOFA totals by day (the endpoint derivation's inputs)
 SOFA = {
@@ -41,10 +41,13 @@ SOFA = {
 @dataclass
 class World:
     participants: dict[str, Participant]
+    # The package's time: after the world was written, as a lock's is after its data (a package
+    # reads each row as it stood then, from the history).
+    as_of: dt.datetime
 
     def context(self, *, blinded: bool, source_id: int = 1) -> PackageContext:
         ids = tuple(sorted(p.pk for p in self.participants.values()))
-        return PackageContext(source="lock", source_id=source_id, as_of=AS_OF, blinded=blinded, participant_ids=ids,
+        return PackageContext(source="lock", source_id=source_id, as_of=self.as_of, blinded=blinded, participant_ids=ids,
                               label="Final database lock")
 
 
@@ -90,7 +93,7 @@ def build_world() -> World:
     endpoints_rederive(participant_ids=[p.pk for p in people.values()])
     for p in people.values():
         p.refresh_from_db()
-    return World(participants=people)
+    return World(participants=people, as_of=timezone.now().replace(microsecond=0) + dt.timedelta(seconds=1))
 
 
 @contextlib.contextmanager

@@ -48,13 +48,14 @@ MENUS: dict[str, set[str]] = {
     "monitor": {"home:home", "screening:log", "screening:report", "crf:participant-list", "safety:ae-list",
                 "queries:inbox", "review:progress", "notifications:inbox"},
     "data_manager": {"home:home", "screening:log", "screening:report", "crf:participant-list", "safety:ae-list",
-                     "queries:inbox", "review:progress", "review:locks", "notifications:inbox", "admin:index"},
+                     "queries:inbox", "review:progress", "review:locks", "exports:list", "notifications:inbox",
+                     "admin:index"},
     "safety_officer": {"home:home", "screening:log", "screening:report", "crf:participant-list", "safety:ae-list",
                        "safety:clock-board", "safety:adjudication-queue", "notifications:inbox"},
     "pharmacovigilance": {"home:home", "safety:clock-board", "safety:case-list", "notifications:inbox"},
-    "sponsor": {"home:home", "screening:report", "notifications:inbox"},
-    "statistician": {"home:home", "screening:report", "randomization:lists", "notifications:inbox"},
-    "dsmb": {"home:home", "screening:report", "notifications:inbox"},
+    "sponsor": {"home:home", "screening:report", "exports:list", "notifications:inbox"},
+    "statistician": {"home:home", "screening:report", "randomization:lists", "exports:list", "notifications:inbox"},
+    "dsmb": {"home:home", "screening:report", "exports:list", "notifications:inbox"},
     "admin": {"home:home", "notifications:inbox", "admin:index"},
 }
 BLINDED = {"investigator", "coordinator", "lab", "monitor", "data_manager", "safety_officer", "sponsor", "admin"}
