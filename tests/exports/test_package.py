@@ -113,9 +113,14 @@ def test_blinded_package_is_the_same_when_every_arm_is_swapped(users, site_a, ex
     _swap_every_arm()
     blinded_swapped, unblinded_swapped = export_now(users[Role.SPONSOR]), export_now(statistician, blinded=False)
     assert package_bytes(blinded) == package_bytes(blinded_swapped)
-    # The same comparison sees an arm: the unblinded packages differ, in the allocation only.
+    # The same comparison sees an arm: the unblinded packages differ in the allocation and in the
+    # analysis datasets that carry the arm (SDTM DM and EX, ADaM, the analysis), nowhere else.
     a, b = members(package_bytes(unblinded)), members(package_bytes(unblinded_swapped))
-    assert [n for n in a if a[n] != b.get(n)] == ["crf/randomization.allocation.csv", "crf/randomization.allocation.parquet", "manifest.json"]
+    differ = [n for n in a if a[n] != b.get(n)]
+    assert {"crf/randomization.allocation.csv", "crf/randomization.allocation.parquet", "manifest.json"} <= set(differ)
+    assert [n for n in differ if not n.startswith(("crf/randomization.allocation.", "manifest.json", "sdtm/", "adam/",
+                                                   "analysis/"))] == []
+    assert "sdtm/dm.csv" in differ and "adam/adsl.csv" in differ
     files = members(package_bytes(blinded))
     assert not [n for n in files if "randomization" in n or "pharmacy" in n or "pvclock" in n]
     assert EventKind.UNBLINDING not in {e["kind"] for e in _csv(files, "audit/events.csv")}
