@@ -10,6 +10,8 @@ class AnalysisConfig(AppConfig):
     def ready(self) -> None:
         # The package's SDTM, ADaM and primary-analysis folders (ecrf.exports.sections contract);
         # the analysis compares arms, so blinded packages do not carry it.
+        # deferred import: AppConfig.ready() registrations (the package modules import models,
+        # which the app registry must have loaded first).
         from ecrf.analysis import package
         from ecrf.exports.sections import register_section
 

@@ -36,6 +36,8 @@ def _r(value: float | None) -> float | None:
 
 
 def wilson(count: int, nobs: int) -> tuple[float | None, float | None]:
+    # deferred import: statsmodels and scipy load in about a second and tens of MiB; every web and worker
+    # process imports this module (through the package-section registry), only the analysis step uses them.
     from statsmodels.stats.proportion import proportion_confint
 
     if nobs == 0:
@@ -47,6 +49,8 @@ def wilson(count: int, nobs: int) -> tuple[float | None, float | None]:
 def compare(r1: int, n1: int, r2: int, n2: int) -> dict[str, Any]:
     """Group 1 (active) against group 2 (placebo): proportions, difference with the Newcombe
     hybrid score interval, chi-square with Yates' correction, Fisher's exact test, odds ratio."""
+    # deferred import: statsmodels and scipy load in about a second and tens of MiB; every web and worker
+    # process imports this module (through the package-section registry), only the analysis step uses them.
     from scipy.stats import chi2_contingency, fisher_exact
     from statsmodels.stats.proportion import confint_proportions_2indep
 
@@ -77,6 +81,8 @@ def compare(r1: int, n1: int, r2: int, n2: int) -> dict[str, Any]:
 
 def logistic_site(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """Logistic regression of response on arm (active = 1) adjusted for site (fixed effects)."""
+    # deferred import: numpy and statsmodels load in about a second and tens of MiB; every web and worker
+    # process imports this module (through the package-section registry), only the analysis step uses them.
     import numpy as np
     import statsmodels.api as sm
 

@@ -36,6 +36,8 @@ def _member(package: Path, name: str) -> bytes:
 
 
 def _rows(data: bytes) -> list[dict[str, Any]]:
+    # deferred import: pyreadstat (with pandas) loads in about a second; only reading a package's
+    # XPT files back uses it, not every process that imports this module.
     import pyreadstat
 
     handle, path = tempfile.mkstemp(suffix=".xpt")

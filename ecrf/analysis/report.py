@@ -7,6 +7,8 @@ phenotype, and the mean SOFA by study day and arm.
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Mapping
 from datetime import datetime
 from html import escape
@@ -128,9 +130,6 @@ td,th{{border:1px solid #ccc;padding:.3em .6em;text-align:left}}</style></head><
 
 def primary_csv(result: Mapping[str, Any]) -> str:
     """One line per comparison (overall, each phenotype, mortality): counts, difference, interval, p."""
-    import csv
-    import io
-
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["analysis", "active_n", "active_events", "placebo_n", "placebo_events", "difference",

@@ -17,6 +17,8 @@ that implies one: DM's arm variables are null with ARMNRS "BLINDED", exposure is
 
 from __future__ import annotations
 
+import unicodedata
+from datetime import timedelta
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -138,8 +140,6 @@ def ascii_text(value: str | None) -> str | None:
     collected text stays in the package's crf/ files); anything else becomes '?'."""
     if value is None:
         return None
-    import unicodedata
-
     out = unicodedata.normalize("NFKD", value).replace("µ", "u").replace("μ", "u")
     return "".join(ch if ord(ch) < 128 else ("" if unicodedata.combining(ch) else "?") for ch in out)
 
@@ -280,8 +280,6 @@ def build_ec(data: StudyData) -> Dataset:
         start = a["started_at"]
         end = None
         if start is not None and a["duration_minutes"] is not None:
-            from datetime import timedelta
-
             end = start + timedelta(minutes=a["duration_minutes"])
         rows.append({
             **_base(data, s, "EC"), "ECREFID": f"{a['route'].upper()}-{a['dose_number']:03d}",
@@ -714,8 +712,6 @@ def build_rs(data: StudyData) -> Dataset:
     clinician's rating of observed physiology, not a questionnaire answered by anyone (SDTMIG
     3.3 moved clinical classifications to RS). Day 1 is dated the randomization date (its
     values are the worst of the 24 h before it); day n >= 2 is that calendar day."""
-    from datetime import timedelta
-
     rows = []
     for d in data.sofa_days:
         s = data.subject(d["participant_id"])

@@ -18,6 +18,7 @@ from ecrf.dosing.models import Administration
 from ecrf.labs.models import CentralLab, LabPanel
 from ecrf.labs.units import LOCAL_ANALYTES
 from ecrf.medications.models import ConcomitantMedication
+from ecrf.randomization.models import Assignment
 from ecrf.outcomes.models import Death, EndOfStudy, NewInfection, VitalStatus
 from ecrf.screening.models import CentralLabResult, Consent, ConsentDecision, Screening
 from ecrf.sofa.models import SofaDay
@@ -44,8 +45,6 @@ def _rows(model: Any, ids: Sequence[int], as_of: datetime, fields: Sequence[str]
 
 def _arms(ids: Sequence[int]) -> dict[int, str]:
     # Unblinded packages only: the one place the analysis reads the allocation.
-    from ecrf.randomization.models import Assignment
-
     return dict(Assignment.objects.filter(participant_id__in=ids).values_list("participant_id", "slot__arm"))
 
 

@@ -174,6 +174,8 @@ def stamp_header(data: bytes, moment: datetime) -> bytes:
 
 
 def _frame(dataset: Dataset):  # noqa: ANN202 - pandas is imported lazily (heavy)
+    # deferred import: pandas loads in about a second and tens of MiB; every web and worker
+    # process imports this module (through the package-section registry), only writing an XPT file uses it.
     import pandas as pd
 
     columns: dict[str, list[Value]] = {}
@@ -193,6 +195,8 @@ def _frame(dataset: Dataset):  # noqa: ANN202 - pandas is imported lazily (heavy
 def xpt_bytes(dataset: Dataset, *, as_of: datetime) -> bytes:
     """The dataset as a SAS XPORT v5 file, header dates set to ``as_of``; refused (nothing
     written) if it breaks a v5 limit."""
+    # deferred import: pyreadstat (with pandas) loads in about a second and tens of MiB; every web and worker
+    # process imports this module (through the package-section registry), only writing an XPT file uses it.
     import pyreadstat
 
     check_v5(dataset)

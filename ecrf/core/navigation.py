@@ -15,6 +15,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.urls import reverse
+from django.utils.module_loading import autodiscover_modules
+
+from ecrf.accounts.roles import user_roles
 
 Predicate = Callable[[Any], bool]
 
@@ -50,8 +53,6 @@ def for_roles(roles: Iterable[str]) -> Predicate:
     wanted = frozenset(roles)
 
     def visible(user: Any) -> bool:
-        from ecrf.accounts.roles import user_roles
-
         return bool(user_roles(user) & wanted)
 
     return visible
@@ -60,8 +61,6 @@ def for_roles(roles: Iterable[str]) -> Predicate:
 def _discover() -> None:
     global _discovered
     if not _discovered:
-        from django.utils.module_loading import autodiscover_modules
-
         autodiscover_modules("navigation")
         _discovered = True
 

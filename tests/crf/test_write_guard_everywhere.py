@@ -173,6 +173,14 @@ NOT_GUARDED = {
     "ecrf.review.services.signature_create":
         "an e-signature record, not clinical data: allowed under a freeze, refused under a lock by its own check",
     "ecrf.queries.services.check_run_request": "records a request for a check run (which skips locked data)",
+    # Exports read locked data and write only their own records: the package is made from a lock.
+    "ecrf.exports.services.export_request":
+        "records an export job of the study lock or a data cut: reads clinical data, writes none",
+    "ecrf.exports.services.export_job_run": "writes the package file and the job's status: reads clinical data as of its time",
+    "ecrf.exports.services.export_retry": "re-queues a failed export job",
+    "ecrf.exports.services.export_download": "records a download event (who, which hash): no clinical data",
+    "ecrf.exports.services.data_cut_create":
+        "records a DSMB data cut (a participant set and a cut-off time): a snapshot read, no clinical write",
     "ecrf.queries.services.checks_schedule":
         "records a participant's check request (the run's outbox, no clinical data) and enqueues the run",
     # Resolving queries is what comes before a lock and changes no clinical data: the site's
