@@ -78,6 +78,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "ecrf.accounts.middleware.SessionRenewalMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -146,9 +147,14 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 # Idle session timeout (Part 11 access control): the session expires after this many
-# minutes without a request, because every request renews it.
+# minutes without a request. A request renews it when its last renewal is older than
+# SESSION_RENEWAL_SECONDS (ecrf.accounts.middleware.SessionRenewalMiddleware) instead of on
+# every request, which would write the session row on every read: a session therefore ends
+# between SESSION_COOKIE_AGE - SESSION_RENEWAL_SECONDS and SESSION_COOKIE_AGE after the last
+# request, never later.
 SESSION_COOKIE_AGE = env_int("SESSION_IDLE_MINUTES", 30) * 60
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_RENEWAL_SECONDS = 60
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = not DEBUG

@@ -17,7 +17,7 @@ from typing import Any
 from django.urls import reverse
 from django.utils.module_loading import autodiscover_modules
 
-from ecrf.accounts.roles import user_roles
+from ecrf.accounts.roles import has_role
 
 Predicate = Callable[[Any], bool]
 
@@ -53,7 +53,7 @@ def for_roles(roles: Iterable[str]) -> Predicate:
     wanted = frozenset(roles)
 
     def visible(user: Any) -> bool:
-        return bool(user_roles(user) & wanted)
+        return has_role(user, wanted)
 
     return visible
 

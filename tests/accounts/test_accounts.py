@@ -63,9 +63,34 @@ def test_duplicate_user_is_refused(site_a):
 
 
 def test_idle_session_timeout_is_configured(settings):
-    # Every request renews the session; without one for the idle period it expires.
-    assert settings.SESSION_SAVE_EVERY_REQUEST is True
     assert settings.SESSION_COOKIE_AGE == 30 * 60
+    assert settings.SESSION_RENEWAL_SECONDS == 60
+
+
+def test_a_request_renews_the_session_at_most_once_a_minute_and_never_past_the_idle_timeout(coordinator):
+    import time_machine
+    from django.contrib.sessions.models import Session
+
+    start = dt.datetime(2026, 3, 2, 8, 0, tzinfo=dt.UTC)
+    with time_machine.travel(start, tick=False) as clock:
+        client = Client()
+        client.login(username=coordinator.username, password=PASSWORD)
+        assert client.get("/").status_code == 200
+        key = client.session.session_key
+        expiry = Session.objects.get(session_key=key).expire_date
+        assert expiry == start + dt.timedelta(minutes=30)
+        # Within the renewal interval a read writes nothing.
+        clock.move_to(start + dt.timedelta(seconds=50))
+        assert client.get("/").status_code == 200
+        assert Session.objects.get(session_key=key).expire_date == expiry
+        # Idle from 08:00:50: the session ends at 08:30, 29 min 10 s after that last request.
+        clock.move_to(start + dt.timedelta(minutes=29, seconds=59))
+        assert client.get("/").status_code == 200  # renewed: more than a minute since 08:00
+        renewed = Session.objects.get(session_key=key).expire_date
+        assert renewed == start + dt.timedelta(minutes=59, seconds=59)
+        clock.move_to(renewed + dt.timedelta(seconds=1))
+        response = client.get("/")
+        assert response.status_code == 302 and "/accounts/login/" in response["Location"]
 
 
 def test_idle_session_expires(coordinator, settings):
