@@ -54,14 +54,60 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return 0 if "counterfactual" in item.nodeid else 1
 
     items.sort(key=weight)  # stable: the order within each class is kept
-    if os.environ.get("ECRF_DATABASE_TESTS_ONLY") == "1":
-        # CI's second pass, on SQLite, is about the database: a test that touches none gives the
-        # same result on either and already ran in the PostgreSQL pass.
-        uses_db = {"db", "transactional_db", "django_db_reset_sequences", "django_db_serialized_rollback", "live_server"}
-        kept = [i for i in items if i.get_closest_marker("django_db") is not None or uses_db & set(getattr(i, "fixturenames", ()))]
-        kept_ids = {id(i) for i in kept}
-        config.hook.pytest_deselected(items=[i for i in items if id(i) not in kept_ids])
-        items[:] = kept
+    if os.environ.get("ECRF_SQLITE_PASS") == "1":
+        _keep_the_sqlite_pass(config, items)
+
+
+# CI's second pass, on SQLite (the embedded default of `make run`), after the whole suite ran on
+# PostgreSQL. The ORM gives both databases the same meaning for ordinary reads and writes, so a
+# test that touches no database, or only through plain querysets, tells nothing new on SQLite.
+# The pass runs the tests of what the databases do differently, each pattern with its reason.
+# A pattern that matches no test fails the pass, so the list cannot rot silently.
+SQLITE_PASS: dict[str, str] = {
+    "tests/*/test_checks.py": "each app's edit checks: SQL built from querysets, with date arithmetic",
+    "tests/queries/*": "the check engine's multi-row INSERT ... SELECT, its conflict handling and locked reads",
+    "tests/schedule/*": "the window checks extract and compare dates in SQL",
+    "tests/audit/*": "the hash chain and its verification (a vendor branch)",
+    "tests/notifications/*": "the outbox claims its rows with a vendor branch",
+    "tests/integration/*": "the outbox delivered by a real worker",
+    "tests/exports/*": "packages stream history-as-of reads and are what the demo exports",
+    "tests/analysis/*": "the SDTM/ADaM read history as of the package time",
+    "tests/limits/*": "field limits and check constraints enforced by the database",
+    "tests/ui/*": "every page of every role's menu, as `make run` serves it",
+    "tests/*/test_synthetic*.py": "the demo data that `make run` builds on SQLite",
+    "tests/test_support_stages.py": "the trial stages the tests build on",
+    "tests/safety/test_clock_job.py": "the clock job's batched UPDATE",
+    "tests/sofa/test_endpoint_service.py": "the endpoint re-derivation's batched UPDATE",
+    "tests/dosing/test_missed_dose_sweep.py": "the missed-dose sweep's set-based reads",
+    "tests/randomization/test_concurrency.py": "no duplicate allocation where SELECT ... FOR UPDATE is a no-op",
+    "tests/accounts/test_lockout.py": "the lockout counters (django-axes) and the session store",
+    "tests/core/test_configuration.py": "the database settings of each vendor",
+}
+
+
+def _keep_the_sqlite_pass(config: pytest.Config, items: list[pytest.Item]) -> None:
+    import fnmatch
+
+    uses_db = {"db", "transactional_db", "django_db_reset_sequences", "django_db_serialized_rollback", "live_server"}
+
+    def path(item: pytest.Item) -> str:
+        return item.nodeid.split("::", 1)[0]
+
+    matched = {pattern: False for pattern in SQLITE_PASS}
+    kept = []
+    for item in items:
+        hits = [p for p in SQLITE_PASS if fnmatch.fnmatch(path(item), p)]
+        for p in hits:
+            matched[p] = True
+        if hits and (item.get_closest_marker("django_db") is not None or uses_db & set(getattr(item, "fixturenames", ()))):
+            kept.append(item)
+    unmatched = [p for p, hit in matched.items() if not hit]
+    whole_suite = config.args == list(config.getini("testpaths")) and not config.getoption("keyword")
+    if unmatched and whole_suite:
+        raise pytest.UsageError(f"SQLITE_PASS patterns that match no test: {unmatched}")
+    kept_ids = {id(i) for i in kept}
+    config.hook.pytest_deselected(items=[i for i in items if id(i) not in kept_ids])
+    items[:] = kept
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:

@@ -28,10 +28,9 @@ from ecrf.crf.registry import FormSpec, spec_for_model
 # ARCHITECTURE.md "Blinding by construction": allocation lists, assignments, unblinding records
 # (randomization) and preparation records (pharmacy). Nothing else holds an arm.
 UNBLINDED_APPS = frozenset({"randomization", "pharmacy"})
-# Pharmacovigilance's own tables: a row exists only because a single case was decided a SUSAR, so
-# only in the active arm (safety/models.py). The one unblinded column of a blinded table,
-# ``ExpeditedAssessment.pv_outcome``, is left out of its history, which is what exports read.
-UNBLINDED_TABLES = frozenset({"safety.pvclock", "safety.pvsubmission"})
+# Tables of other apps whose mere rows tell an arm (a row that exists only in the active arm):
+# the owning app declares them with ``declare_unblinded_table`` when it is ready.
+_UNBLINDED_TABLES: set[str] = set()
 # How far a table may be from the participant table (form -> participant is 1; a submission ->
 # its clock -> its adverse event -> participant is 3).
 _MAX_DEPTH = 4
@@ -56,6 +55,18 @@ class Dataset:
 _EXTRA: dict[str, Dataset] = {}
 
 
+def declare_unblinded_table(model: type[models.Model]) -> None:
+    """Declare ``model`` unblinded although its app is not: a blinded reader (a blinded package,
+    its event log) skips its dataset and every record about its rows."""
+    _UNBLINDED_TABLES.add(model._meta.label_lower)
+    datasets_cache_clear()
+
+
+def unblinded_tables() -> frozenset[str]:
+    """The tables declared with ``declare_unblinded_table`` (model labels, lower case)."""
+    return frozenset(_UNBLINDED_TABLES)
+
+
 def register_dataset(model: type[models.Model], *, participant_path: str, label: str = "") -> Dataset:
     """Declare a participant table the discovery cannot find (it must be audited)."""
     ds = _dataset(model, participant_path, label)
@@ -73,7 +84,7 @@ def _dataset(model: type[models.Model], path: str, label: str = "") -> Dataset:
     spec = spec_for_model(model)
     return Dataset(key=model._meta.label_lower, model=model, participant_path=path,
                    unblinded=(model._meta.app_label in UNBLINDED_APPS
-                              or model._meta.label_lower in UNBLINDED_TABLES),
+                              or model._meta.label_lower in _UNBLINDED_TABLES),
                    label=label or (spec.label if spec else str(model._meta.verbose_name).capitalize()), spec=spec)
 
 

@@ -26,7 +26,7 @@ import pyarrow.parquet as pq
 from django.db import models
 
 from ecrf.audit.models import Event, EventKind
-from ecrf.crf.datasets import UNBLINDED_APPS, UNBLINDED_TABLES, Dataset
+from ecrf.crf.datasets import UNBLINDED_APPS, Dataset, unblinded_tables
 from ecrf.exports.sections import PackageContext, PackageSink
 
 PAGE = 2000
@@ -310,7 +310,7 @@ def _blinded_events(qs: models.QuerySet) -> models.QuerySet:
     qs = qs.exclude(kind=EventKind.UNBLINDING)
     for app in sorted(UNBLINDED_APPS):
         qs = qs.exclude(object_type__startswith=f"{app}.")
-    return qs.exclude(object_type__in=sorted(UNBLINDED_TABLES))
+    return qs.exclude(object_type__in=sorted(unblinded_tables()))
 
 
 def write_events(ctx: PackageContext, sink: PackageSink, page: int = PAGE) -> int:
