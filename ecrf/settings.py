@@ -122,7 +122,8 @@ DATABASES = {"default": database_from_url(env_str("DATABASE_URL", f"sqlite:///{V
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # django-axes first: it refuses a locked-out user name + address before the password is checked.
-AUTHENTICATION_BACKENDS = ["ecrf.accounts.backends.AxesBackend", "django.contrib.auth.backends.ModelBackend"]
+# The model backend reads the user's roles and sites with the user (one query per request).
+AUTHENTICATION_BACKENDS = ["ecrf.accounts.backends.AxesBackend", "ecrf.accounts.backends.ModelBackend"]
 # Lockout after repeated failed logins (Part 11 access control), by user name AND client address
 # together: someone elsewhere who knows a user name cannot lock the real user out.
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]

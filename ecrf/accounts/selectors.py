@@ -20,18 +20,12 @@ def studies() -> Any:
     return apps.get_model("study", "Study").objects
 
 
-def _member_sites(user: Any) -> tuple[tuple[int, str], ...]:
-    """(pk, time zone) of the user's member sites by code, read once per request: the site
-    scope and the display time zone of nearly every request come from this one query."""
+def member_site_ids(user: Any) -> frozenset[int]:
     cached = getattr(user, "_site_cache", None)
     if cached is None:
-        cached = tuple(user.sites.order_by("code").values_list("pk", "time_zone")) if user.is_authenticated else ()
+        cached = frozenset(user.sites.values_list("pk", flat=True)) if user.is_authenticated else frozenset()
         user._site_cache = cached
     return cached
-
-
-def member_site_ids(user: Any) -> frozenset[int]:
-    return frozenset(pk for pk, _ in _member_sites(user))
 
 
 def sites_visible_to(user: Any, roles: frozenset[str] | set[str]) -> QuerySet | None:
@@ -52,9 +46,14 @@ def display_time_zone(user: Any) -> str:
     cached = getattr(user, "_tz_cache", None)
     if cached:
         return cached
-    sites = _member_sites(user) if user_roles(user) & SITE_SCOPED_ROLES else ()
-    if sites:
-        tz = sites[0][1]
+    site_tz = None
+    if user_roles(user) & SITE_SCOPED_ROLES:
+        # The zone of the first member site by code (read with the user at login, see
+        # ecrf.accounts.backends.ModelBackend; otherwise here).
+        site_tz = getattr(user, "_first_site_tz", None) or user.sites.order_by("code").values_list(
+            "time_zone", flat=True).first()
+    if site_tz:
+        tz = site_tz
     else:
         study = studies().current()
         tz = study.time_zone if study else "UTC"

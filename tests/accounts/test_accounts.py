@@ -127,3 +127,47 @@ def test_user_account_changes_are_in_history(coordinator):
     record = coordinator.history.first()
     assert record.email == "new@example.org" and record.history_change_reason == "E-mail update"
     assert not hasattr(record, "password")
+
+
+def test_a_session_request_reads_the_users_roles_sites_and_zone_with_the_user(make_user, site_a, site_b, study):
+    from django.contrib.auth.models import Group
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from ecrf.accounts.roles import user_roles
+    from ecrf.accounts.selectors import display_time_zone, member_site_ids
+
+    user = make_user(["monitor", "investigator"], sites=[site_b, site_a])
+    client = Client()
+    client.force_login(user)
+    seen = {}
+
+    def look(request):  # noqa: ANN001, ANN202
+        u = request.user
+        with CaptureQueriesContext(connection) as queries:
+            seen.update(roles=user_roles(u), sites=member_site_ids(u), zone=display_time_zone(u))
+        seen["queries"] = len(queries)
+        from django.http import HttpResponse
+
+        return HttpResponse("ok")
+
+    from django.test import RequestFactory
+    from django.contrib.auth import get_user
+    from django.contrib.sessions.backends.db import SessionStore
+
+    def request_as_client():  # the client's session, read the way the middleware reads it
+        request = RequestFactory().get("/")
+        request.session = SessionStore(session_key=client.cookies["sessionid"].value)
+        request.user = get_user(request)
+        return look(request)
+
+    request_as_client()
+    # Both roles and both sites; the zone of site A (the first by code); no query beyond the user's.
+    assert seen == {"roles": frozenset({"monitor", "investigator"}), "sites": frozenset({site_a.pk, site_b.pk}),
+                    "zone": "Europe/Athens", "queries": 0}
+    # A role or site taken away applies to the next request.
+    user.groups.remove(Group.objects.get(name="investigator"))
+    user.sites.remove(site_a)
+    request_as_client()
+    assert seen["roles"] == frozenset({"monitor"}) and seen["sites"] == frozenset({site_b.pk})
+    assert seen["zone"] == "Europe/Amsterdam"
