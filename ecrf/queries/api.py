@@ -21,6 +21,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from ecrf.accounts.models import User
 from ecrf.accounts.roles import user_roles
 from ecrf.core.api import StrictSerializerMixin
 from ecrf.core.errors import forbidden, invalid
@@ -58,7 +59,7 @@ class QuerySerializer(serializers.ModelSerializer):
         model = Query
         fields = ("id", "participant", "subject", "site", "form", "form_label", "form_id", "field", "field_label",
                   "item", "check_code", "check_version", "severity", "text", "state", "state_label", "draft",
-                  "released_at", "accepted", "auto_closed", "raised_by", "assignee", "opened_at", "answered_at",
+                  "released_at", "accepted", "auto_closed", "raised_by", "assignee", "assignee_role", "opened_at", "answered_at",
                   "closed_at")
         read_only_fields = fields
 
@@ -99,6 +100,13 @@ def _spec_named(name: str) -> Any:
         if spec is None:
             raise invalid(f"No form {name!r}.", form="Give a form key such as 'sofa.sofa_day' or a slug.") from None
         return spec
+
+
+class AssignSerializer(StrictSerializerMixin, serializers.Serializer):
+    assignee = serializers.CharField(required=False, allow_blank=True, allow_null=True,
+                                     help_text="The user name of an investigator or coordinator of the participant's site.")
+    role = serializers.CharField(required=False, allow_blank=True, default="",
+                                 help_text="Or a site role: investigator or coordinator. Neither: the site's answerers.")
 
 
 class QueryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -149,6 +157,22 @@ class QueryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     @action(detail=True, methods=["post"])
     def release(self, request: Request, pk: str | None = None) -> Response:
         return self._act(request, pk, services.query_release, text=False)
+
+    @extend_schema(request=AssignSerializer, responses=QuerySerializer)
+    @action(detail=True, methods=["post"])
+    def assign(self, request: Request, pk: str | None = None) -> Response:
+        query = self.get_object()
+        body = AssignSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        name = body.validated_data.get("assignee") or ""
+        assignee = None
+        if name:
+            assignee = User.objects.filter(username=name).first()
+            if assignee is None:
+                raise invalid(f"No user {name!r}.", assignee="Give the user name of someone at the participant's site.")
+        query = services.query_assign(actor=request.user, query=query, assignee=assignee,
+                                      role=body.validated_data.get("role") or "")
+        return Response(QuerySerializer(query_get(request.user, query.pk)).data)
 
     @extend_schema(request=TextSerializer, responses=QuerySerializer)
     @action(detail=True, methods=["post"])

@@ -17,3 +17,4 @@ class QueryError(AppErrorCode):
     DRAFT_NOT_CLOSABLE = "query_draft_not_closable", 409
     RUN_IN_PROGRESS = "check_run_in_progress", 409
     NOTHING_SELECTED = "query_nothing_selected", 400
+    BAD_ASSIGNEE = "query_bad_assignee", 400

@@ -33,6 +33,7 @@ from django.db import connection, transaction
 from django.db.models import CharField, Q, Value
 from django.db.models.functions import Cast, Concat
 from django.db.models.expressions import RawSQL
+from django.urls import reverse
 from django.utils import timezone
 
 from ecrf.accounts.models import User
@@ -45,6 +46,7 @@ from ecrf.crf.guard import assert_writable, locked_participant_ids
 from ecrf.crf.models import CRF, Participant
 from ecrf.crf.registry import FormSpec, get_spec
 from ecrf.crf.selectors import participants_for
+from ecrf.notifications.services import notify
 from ecrf.queries.errors import QueryError
 from ecrf.queries.models import (
     UNRESOLVED_STATES,
@@ -437,6 +439,56 @@ def query_release(*, actor: User, query: Query) -> Query:
     query.released_at, query.released_by = now, actor
     _save(query, actor=actor, reason="Released to the site", fields=["released_at", "released_by"], now=now)
     _message(query, actor=actor, kind=MessageKind.RELEASED, text="", now=now)
+    _notify_answerers(query)
+    return query
+
+
+def answerers(query: Query) -> list[User]:
+    """Who at the participant's site is asked to answer ``query``: its assignee; else the
+    active holders of its assigned role there; else every investigator and coordinator there."""
+    if query.assignee_id is not None:
+        return [query.assignee] if query.assignee.is_active else []
+    roles = [query.assignee_role] if query.assignee_role else sorted(SITE_ANSWER_ROLES)
+    return list(User.objects.filter(is_active=True, groups__name__in=roles, sites=query.participant.site_id)
+                .distinct().order_by("pk"))
+
+
+def _notify_answerers(query: Query) -> None:
+    """Tell the site that a released query waits for it (once per query and person)."""
+    notify(recipients=answerers(query), kind="query_released", source=f"queries.query:{query.pk}",
+           subject=f"Data query on participant {query.participant.screening_number}",
+           body=query.text,
+           link=reverse("queries:detail", kwargs={"pk": query.pk}))
+
+
+@transaction.atomic
+def query_assign(*, actor: User, query: Query, assignee: User | None = None, role: str = "") -> Query:
+    """Assign ``query`` to one person at the participant's site who answers queries, or to one
+    of the site's answering roles, or to nobody (both empty: the site's answerers at large). A
+    released query tells its new assignee at once."""
+    require_role(actor, DATA_TEAM_ROLES, "assign queries")
+    query = _locked_query(actor, query)
+    _refuse_unless_unresolved(query, "assign it")
+    if assignee is not None and role:
+        raise DomainError(QueryError.BAD_ASSIGNEE, "Assign the query to a person or to a role, not both.",
+                          fields={"assignee": "Give a person or a role."})
+    if role and role not in SITE_ANSWER_ROLES:
+        raise DomainError(QueryError.BAD_ASSIGNEE, "Only the site's investigators or coordinators answer queries.",
+                          fields={"role": f"Choose one of: {', '.join(sorted(SITE_ANSWER_ROLES))}."})
+    if assignee is not None:
+        at_site = User.objects.filter(pk=assignee.pk, is_active=True, groups__name__in=SITE_ANSWER_ROLES,
+                                      sites=query.participant.site_id).exists()
+        if not at_site:
+            raise DomainError(QueryError.BAD_ASSIGNEE,
+                              f"{assignee.get_username()} is not an active investigator or coordinator of site "
+                              f"{query.participant.site.code}.", fields={"assignee": "Choose someone at the participant's site."})
+    now = timezone.now()
+    query.assignee, query.assignee_role = assignee, role
+    who = assignee.get_username() if assignee is not None else (role or "the site's investigators and coordinators")
+    _save(query, actor=actor, reason=f"Assigned to {who}", fields=["assignee", "assignee_role"], now=now)
+    _message(query, actor=actor, kind=MessageKind.MESSAGE, text=f"Assigned to {who}.", now=now)
+    if not query.is_draft:
+        _notify_answerers(query)
     return query
 
 

@@ -19,12 +19,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from ecrf.accounts.roles import user_roles
+from ecrf.accounts.models import User
+from ecrf.accounts.roles import Role, user_roles
 from ecrf.core.errors import DomainError, forbidden
 from ecrf.crf.checks import all_checks
 from ecrf.crf.registry import all_specs, spec_for_slug
 from ecrf.crf.selectors import can_read_forms, form_get
 from ecrf.queries import services
+from ecrf.queries.errors import QueryError
 from ecrf.queries.labels import field_label, form_label
 from ecrf.queries.models import QueryState
 from ecrf.queries.selectors import (
@@ -179,13 +181,48 @@ def _available(user: Any, query: Any) -> list[str]:
     return out
 
 
+UNRESOLVED = (QueryState.OPEN, QueryState.ANSWERED)
+
+
+def _assign_choices(query: Any) -> list[tuple[str, str]]:
+    """Who the data team may assign ``query`` to: the site's answering roles, then each person."""
+    labels = dict(Role.choices)
+    people = User.objects.filter(is_active=True, groups__name__in=SITE_ANSWER_ROLES,
+                                 sites=query.participant.site_id).distinct().order_by("last_name", "username")
+    return ([("", _("The site's investigators and coordinators"))]
+            + [(f"role:{r}", _("Any %(role)s of the site") % {"role": str(labels[r]).lower()}) for r in sorted(SITE_ANSWER_ROLES)]
+            + [(f"user:{u.pk}", u.get_full_name() or u.get_username()) for u in people])
+
+
+def _assignment(value: str, query: Any) -> dict[str, Any]:
+    kind, _sep, key = value.partition(":")
+    if kind == "role":
+        return {"role": key}
+    if kind == "user" and key.isdigit():
+        user = User.objects.filter(pk=int(key)).first()
+        if user is None:
+            raise DomainError(QueryError.BAD_ASSIGNEE, _("No such person."))
+        return {"assignee": user}
+    if value:
+        raise DomainError(QueryError.BAD_ASSIGNEE, _("Choose a person or a role from the list."))
+    return {}
+
+
 @login_required
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     """A query, its thread and the actions the viewer may take (POST ``action`` + ``text``)."""
     _require(request, QUERY_ROLES, _("Your role does not work with data queries."))
     query = query_get(request.user, pk)
     error, status = None, 200
-    if request.method == "POST":
+    if request.method == "POST" and request.POST.get("action") == "assign":
+        try:
+            services.query_assign(actor=request.user, query=query, **_assignment(request.POST.get("assignee", ""), query))
+        except DomainError as exc:
+            error, status = exc.message, exc.status
+        else:
+            messages.success(request, _("The query's assignment is saved."))
+            return redirect("queries:detail", pk=query.pk)
+    elif request.method == "POST":
         name = request.POST.get("action", "")
         if name not in _ACTIONS:
             error, status = _("Choose an action."), 400
@@ -208,7 +245,10 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         "query": query, "thread": messages_for(request.user, query), "form_label": form_label(query.form_key),
         "field_label": field_label(query.form_key, query.field), "form_url": form_url, "error": error,
         "actions": [(n, _BUTTONS[n]) for n in available], "text_form": TextForm(request.POST or None),
-        "data_team": is_data_team(request.user)}, status=status)
+        "data_team": is_data_team(request.user),
+        "assign_choices": _assign_choices(query) if is_data_team(request.user) and query.state in UNRESOLVED else [],
+        "assigned": f"user:{query.assignee_id}" if query.assignee_id else (f"role:{query.assignee_role}" if query.assignee_role else "")},
+        status=status)
 
 
 class RaiseForm(forms.Form):

@@ -76,6 +76,8 @@ RULES: dict[str, dict[str, Check]] = {
     "query-answer": {"post": api({"investigator": Own(200), "coordinator": Own(200), "data_manager": 403,
                                   "monitor": Own(403)}, kwargs=pk_of("query_released"), body=lambda fx, w, u: TEXT)},
     "query-close": {"post": data_team_action(200)},
+    "query-assign": {"post": api({"data_manager": 200, "monitor": Own(200), **SITE_REFUSED}, kwargs=pk_of("query_released"),
+                                 body=lambda fx, w, u: {"role": "coordinator"})},
     "query-cancel": {"post": data_team_action(200)},
     "query-reopen": {"post": api({"data_manager": 200, "monitor": Own(200), **SITE_REFUSED},
                                  kwargs=pk_of("query_answered"), body=lambda fx, w, u: TEXT)},
