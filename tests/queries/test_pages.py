@@ -110,10 +110,13 @@ def test_aging_catalogue_and_runs(dm, draft, test_checks, django_capture_on_comm
         queued = client.post("/queries/runs/")
     run = CheckRun.objects.get()
     assert queued["Location"] == f"/queries/runs/{run.pk}/"
-    assert "reload this page" in client.get(queued["Location"]).content.decode()
+    # While queued the status part polls itself (htmx); once finished it stops.
+    polling = 'hx-trigger="every 2s"'
+    running = client.get(queued["Location"]).content.decode()
+    assert "this page follows it" in running and polling in running
     services.checks_run(trigger=run.trigger, run=run)
     page = client.get(f"/queries/runs/{run.pk}/").content.decode()
-    assert "reload this page" not in page and "TEST-001" in page
+    assert "this page follows it" not in page and polling not in page and "TEST-001" in page
     assert client.get("/queries/runs/").status_code == 200
 
 
