@@ -31,15 +31,21 @@ def schedule_header(user: Any, participant: Any) -> list[HeaderItem]:
     schedule = build_schedule(participant)
     ctx = schedule.context
     day = timeline.study_day(ctx.now, randomized_at=participant.randomized_at, tz=ctx.tz)
+    # Today's study day means something only while the participant is in the study: after a
+    # death the day of death is shown, after the end of study no day at all.
+    day_item: HeaderItem | None = HeaderItem(_("Study day"), str(day), order=30)
     if ctx.died_at is not None:
         status = _("Died")
+        died_on = timeline.study_day(ctx.died_at, randomized_at=participant.randomized_at, tz=ctx.tz)
+        day_item = HeaderItem(_("Day of death"), str(died_on), order=30)
     elif any(f.slot.key == END_OF_STUDY and f.entry is not None for f in schedule.forms):
         status = _("Study ended")
+        day_item = None
     elif day <= ctx.protocol.treatment_days:
         status = _("Treatment")
     else:
         status = _("Follow-up")
-    items = [HeaderItem(_("Study day"), str(day), order=30), HeaderItem(_("Status"), str(status), order=40)]
+    items = [*([day_item] if day_item else []), HeaderItem(_("Status"), str(status), order=40)]
     missed = sum(1 for f in schedule.forms if f.slot.treatment_route and f.state == State.OVERDUE)
     if missed:
         items.append(HeaderItem(_("Missed doses"), ngettext("%(n)d dose past its window", "%(n)d doses past their window",

@@ -82,3 +82,17 @@ def test_participant_header_names_phenotype_study_day_and_alerts(users, coordina
     assert re.search(r"SAE reporting:</strong> <a class=\"alert-link\" href=\"/safety/\?serious=1\">\d reporting clock", head)
     # A pharmacist reads the participant but not its safety data: no clock alert.
     assert "reporting clock" not in head_of(users[Role.PHARMACIST])
+
+
+def test_after_a_death_the_header_shows_the_day_of_death_not_todays_study_day(coordinator, randomized):
+    from ecrf.outcomes.specs import DEATH
+    from ecrf.schedule.timeline import study_day
+
+    died_at = randomized.randomized_at + dt.timedelta(days=4)
+    form_create(actor=coordinator, spec=DEATH, participant=randomized, submit=True,
+                data={"died_at": died_at, "cause": "Septic shock"})
+    html = html_of(coordinator, f"/participants/{randomized.pk}/")
+    head = html.split('data-testid="participant-head"')[1].split("</header>")[0]
+    assert 'data-testid="fact-study-day"' not in head
+    day = study_day(died_at, randomized_at=randomized.randomized_at, tz=randomized.site.time_zone)
+    assert f'data-testid="fact-day-of-death">{day}<' in head and ">Died<" in head
