@@ -7,4 +7,5 @@ urlpatterns = [
     path("exports/", views.export_list, name="list"),
     path("exports/<int:pk>/", views.export_detail, name="detail"),
     path("exports/<int:pk>/download/", views.export_download, name="download"),
+    path("exports/cuts/", views.cut_list, name="cuts"),
 ]

@@ -4,11 +4,15 @@ JavaScript is needed), a button to request one, and the download. Thin over the 
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from ecrf.core.fields import EntryDateTimeField
 
 from ecrf.accounts.roles import user_roles
 from ecrf.core.errors import DomainError
@@ -30,7 +34,7 @@ def _page(request: HttpRequest, *, status: int = 200, error: str = "") -> HttpRe
     jobs = list(selectors.exports_for(request.user)[:100])
     lock = study_lock_current()
     response = render(request, "exports/list.html", {
-        "jobs": jobs, "lock": lock, "error": error,
+        "jobs": jobs, "lock": lock, "error": error, "may_see_cuts": bool(roles & selectors.CUT_READ_ROLES),
         "may_request_blinded": bool(roles & selectors.BLINDED_LOCK_ROLES) and lock is not None,
         "may_request_unblinded": bool(roles & selectors.UNBLINDED_LOCK_ROLES) and lock is not None
         and unblinded.study_unblinded(),
@@ -69,3 +73,54 @@ def export_download(request: HttpRequest, pk: int) -> HttpResponse:
     response = FileResponse(open(path, "rb"), as_attachment=True, filename=job.file_name, content_type="application/zip")
     response["X-Package-SHA256"] = job.sha256
     return response
+
+
+class CutForm(forms.Form):
+    label = forms.CharField(label=gettext_lazy("Label"), max_length=200,
+                            help_text=gettext_lazy("For example “DSMB interim 1”."))
+    cutoff_at = EntryDateTimeField(label=gettext_lazy("Cut-off (date and time)"))
+    closed = forms.BooleanField(label=gettext_lazy("Closed (unblinded): for the DSMB's closed report"), required=False)
+
+
+def _cuts_page(request: HttpRequest, form: CutForm, *, status: int = 200, error: str = "") -> HttpResponse:
+    roles = user_roles(request.user)
+    cuts = list(selectors.cuts_for(request.user).select_related("created_by").order_by("-pk")[:100])
+    return render(request, "exports/cuts.html", {
+        "cuts": cuts, "form": form, "error": error,
+        "may_create": bool(roles & selectors.CUT_CREATE_ROLES)}, status=status)
+
+
+@login_required
+def cut_list(request: HttpRequest) -> HttpResponse:
+    """The data cuts for interim reviews: the statistician makes one (a label, a cut-off and
+    whether it is closed) and requests its package here; the DSMB reads them."""
+    selectors.require_cut_role(request.user)
+    if request.method != "POST":
+        return _cuts_page(request, CutForm())
+    if request.POST.get("action") == "package":
+        try:
+            cut = selectors.cut_get(request.user, request.POST.get("cut", ""))
+            job = services.export_request(actor=request.user, blinded=not cut.closed, cut=cut)
+        except DomainError as exc:
+            if exc.status in (401, 403, 404):
+                raise
+            return _cuts_page(request, CutForm(), status=exc.status, error=exc.message)
+        messages.success(request, _("Export %(pk)s of the cut queued; its page shows the progress.") % {"pk": job.pk})
+        return redirect("exports:detail", pk=job.pk)
+    form = CutForm(request.POST)
+    if not form.is_valid():
+        return _cuts_page(request, form, status=400)
+    try:
+        cut = services.data_cut_create(actor=request.user, label=form.cleaned_data["label"],
+                                       cutoff_at=form.cleaned_data["cutoff_at"], closed=form.cleaned_data["closed"])
+    except DomainError as exc:
+        if exc.status in (401, 403):
+            raise
+        for field, message in (exc.fields or {}).items():
+            if field in form.fields:
+                form.add_error(field, message)
+        return _cuts_page(request, form, status=exc.status, error=exc.message)
+    messages.success(request, _("Data cut “%(label)s” made: %(n)d participants.") % {"label": cut.label,
+                                                                                    "n": len(cut.participant_ids)})
+    return redirect("exports:cuts")
+

@@ -28,7 +28,8 @@ AMBIGUOUS_DATETIME = "01/12/2026 08:30"
 AMBIGUOUS_DATE = "01/12/2026"
 LANGUAGES = [code for code, _ in settings.LANGUAGES]
 # Every module whose page forms take a date or a time.
-VIEW_MODULES = ("ecrf.crf.views", "ecrf.screening.views", "ecrf.dosing.views", "ecrf.pharmacy.views", "safety.views")
+VIEW_MODULES = ("ecrf.crf.views", "ecrf.screening.views", "ecrf.dosing.views", "ecrf.pharmacy.views", "safety.views",
+                "ecrf.exports.views")
 
 
 def _date_fields(form: forms.BaseForm) -> dict[str, forms.Field]:
@@ -94,7 +95,7 @@ def test_every_page_form_uses_the_unambiguous_fields():
                 elif isinstance(field, forms.DateField):
                     assert isinstance(field, EntryDateField), (module_name, form_class.__name__, name)
                     found.append(name)
-    assert {"sepsis3_at", "decided_at", "withdrawn_on", "started_at", "prepared_at", "submitted_at"} <= set(found)
+    assert {"sepsis3_at", "decided_at", "withdrawn_on", "started_at", "prepared_at", "submitted_at", "cutoff_at"} <= set(found)
 
 
 def test_a_date_time_needs_its_time():

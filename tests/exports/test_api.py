@@ -131,3 +131,38 @@ def test_the_page_shows_progress_refreshes_while_running_and_offers_the_download
     assert download.status_code == 200 and download["Content-Type"] == "application/zip"
     client.force_login(users[Role.COORDINATOR])
     assert client.get("/exports/").status_code == 403
+
+
+def test_the_statistician_makes_a_cut_and_requests_its_package_on_the_cuts_page(users, locked_study, exports_dir,
+                                                                                 django_capture_on_commit_callbacks):
+    from django.test import Client
+
+    page = Client()
+    page.force_login(users[Role.STATISTICIAN])
+    assert "Make a data cut" in page.get("/exports/cuts/").content.decode()
+    # An ambiguous date is refused with the pattern, and nothing is made.
+    refused = page.post("/exports/cuts/", {"label": "DSMB interim 1", "cutoff_at": "12/03/2026 12:00", "closed": "on"})
+    assert refused.status_code == 400 and "YYYY-MM-DD HH:MM" in refused.content.decode()
+    assert not DataCut.objects.exists()
+    made = page.post("/exports/cuts/", {"label": "DSMB interim 1", "cutoff_at": "2026-03-12 12:00", "closed": "on"})
+    assert made.status_code == 302 and made["Location"] == "/exports/cuts/"
+    cut = DataCut.objects.get()
+    # Entered in the viewer's zone (Europe/Athens, UTC+2 in March): 10:00 UTC.
+    assert cut.closed and cut.cutoff_at == dt.datetime(2026, 3, 12, 10, 0, tzinfo=dt.UTC)
+    assert cut.participant_ids == sorted(p.pk for p in locked_study["participants"])
+    listed = page.get("/exports/cuts/").content.decode()
+    assert "DSMB interim 1" in listed and "Closed (unblinded)" in listed
+    with django_capture_on_commit_callbacks(execute=False):
+        queued = page.post("/exports/cuts/", {"action": "package", "cut": cut.pk})
+    job = ExportJob.objects.get()
+    assert queued.status_code == 302 and queued["Location"] == f"/exports/{job.pk}/"
+    assert job.cut_id == cut.pk and not job.blinded
+    # The DSMB reads the cuts but makes none; the sponsor does not see them.
+    dsmb = Client()
+    dsmb.force_login(users[Role.DSMB])
+    read = dsmb.get("/exports/cuts/").content.decode()
+    assert "DSMB interim 1" in read and "Make a data cut" not in read
+    assert dsmb.post("/exports/cuts/", {"label": "x", "cutoff_at": "2026-03-12 12:00"}).status_code == 403
+    sponsor = Client()
+    sponsor.force_login(users[Role.SPONSOR])
+    assert sponsor.get("/exports/cuts/").status_code == 403

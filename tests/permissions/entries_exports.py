@@ -47,6 +47,17 @@ def _cut(fx, where, user):  # noqa: ANN001, ANN202
     return {"label": "Matrix cut", "cutoff_at": (timezone.now() - timedelta(seconds=1)).isoformat(), "closed": True}
 
 
+def _cut_page(fx, where, user):  # noqa: ANN001, ANN202
+    # Now, to the second, in the zone the page reads it in (the study's, for the statistician):
+    # after the fixtures' participants were made, and not in the future.
+    import zoneinfo
+
+    from ecrf.accounts.selectors import display_time_zone
+
+    now = timezone.now().astimezone(zoneinfo.ZoneInfo(display_time_zone(user)))
+    return {"label": "Matrix page cut", "cutoff_at": now.strftime("%Y-%m-%d %H:%M:%S")}
+
+
 JOB = pk_of("export_job")
 
 RULES: dict[str, dict[str, Check]] = {
@@ -62,4 +73,6 @@ RULES: dict[str, dict[str, Check]] = {
                      "post": check(NO_LOCK, body=lambda fx, w, u: {"kind": "blinded"}, per_site=False)},
     "exports:detail": {"get": check({**LOCK_READERS, "dsmb": 404}, kwargs=JOB, per_site=False)},
     "exports:download": {"get": check({**LOCK_READERS, "dsmb": 404}, kwargs=JOB, per_site=False)},
+    "exports:cuts": {"get": check({"statistician": 200, "dsmb": 200}, per_site=False),
+                     "post": check({"statistician": 302}, body=_cut_page, per_site=False)},
 }
