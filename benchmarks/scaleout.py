@@ -38,12 +38,22 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
+from django.core.mail.backends import filebased
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from load import PROXY_HEADERS, Processes, free_port, require_env, wait_http  # noqa: E402
 
 PASSWORD = "Scale-Out-Password-2026!"
+
+
+class FileEmailBackend(filebased.EmailBackend):
+    """Django's file backend, its folder from the environment (the settings read no
+    ``EMAIL_FILE_PATH``): the workers' e-mails are counted there."""
+
+    def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+        kwargs["file_path"] = os.environ["SCALEOUT_MAIL_DIR"]
+        super().__init__(*args, **kwargs)
 
 
 def build(args: argparse.Namespace) -> dict:
@@ -207,6 +217,9 @@ def main() -> None:
     import django
 
     django.setup()
+    import logging
+
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     from celery import current_app
     from django.db import connection, connections
 
@@ -224,8 +237,7 @@ def main() -> None:
         os.environ["DATABASE_URL"] = urlunsplit(url._replace(path=f"/{test_db}"))
         mail_dir = procs.tmp / "mail"
         mail_dir.mkdir()
-        os.environ.update(EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
-                          EMAIL_FILE_PATH=str(mail_dir))
+        os.environ.update(EMAIL_BACKEND="benchmarks.scaleout.FileEmailBackend", SCALEOUT_MAIL_DIR=str(mail_dir))
         current_app.control.purge()  # tasks left in the queue by an earlier run name another database
         ports = [free_port(), free_port()]
         procs.gunicorn("web-a", ports[0], args.web_workers)

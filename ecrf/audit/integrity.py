@@ -263,7 +263,7 @@ def verify_chain(*, batch_size: int = 2000, live_rows: bool = True,
             if start is None:
                 rows, broken = _live_rows_of(live, history, batch_size)
             else:
-                rows, broken = 0, None
+                rows, broken = _live_rows_since(live, history, start[0], batch_size)
             live_total += rows
             if broken is not None:
                 return report(broken)
