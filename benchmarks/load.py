@@ -328,7 +328,7 @@ class Load:
             await self.timed(op, session, "GET", f"/api/v1/participants/?site={site}&page={page}", 200, since=since)
         elif op == "query_list_api":
             session = self.sessions[rng.choice(("data_manager", f"monitor_{site.lower()}"))]
-            await self.timed(op, session, "GET", "/api/v1/queries/?status=open", 200, since=since)
+            await self.timed(op, session, "GET", "/api/v1/queries/?state=open", 200, since=since)
         elif op == "home_page":
             session = self.sessions[rng.choice(("data_manager", f"monitor_{site.lower()}", f"coordinator_{site.lower()}"))]
             await self.timed(op, session, "GET", "/", 200, since=since)
