@@ -159,6 +159,9 @@ class Session:
     def __init__(self, client: httpx.AsyncClient, username: str) -> None:
         self.client, self.username = client, username
         self.cookies: dict[str, str] = {}
+        # Django's CSRF check of a secure request wants a same-origin Referer (host and port).
+        url = client.base_url
+        self.origin = f"https://{url.host}:{url.port}/"
 
     def _headers(self, extra: dict[str, str] | None = None) -> dict[str, str]:
         headers = dict(PROXY_HEADERS)
@@ -178,7 +181,7 @@ class Session:
     async def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         extra = kwargs.pop("headers", None) or {}
         if method != "GET" and "csrftoken" in self.cookies:
-            extra = {"X-CSRFToken": self.cookies["csrftoken"], "Referer": f"https://{self.client.base_url.host}/",
+            extra = {"X-CSRFToken": self.cookies["csrftoken"], "Referer": self.origin,
                      **extra}
         response = await self.client.request(method, path, headers=self._headers(extra), **kwargs)
         self._keep(response)
