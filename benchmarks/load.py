@@ -6,7 +6,7 @@ Usage (the database must hold a synthetic trial: ``manage.py generate_trial --pa
     AUDIT_HMAC_KEY=<32+ characters> .venv/bin/python benchmarks/load.py --rate 50 --duration 60
 
 What it does, bounded in time and in count (``--duration`` seconds, at most ``--max-requests``):
-1. starts gunicorn (``--workers`` sync workers) on 127.0.0.1 and one Celery worker with beat
+1. starts gunicorn (``--workers`` processes of ``--threads`` threads) on 127.0.0.1 and one Celery worker with beat
    (``-B``: the outbox delivery, the reporting clocks, the missed-dose sweep and the audit
    verification run on their schedule during the test; saves enqueue their after-commit work);
 2. logs the demo role accounts in through the login page (session and CSRF cookies, as a browser);
@@ -107,9 +107,12 @@ class Processes:
         self.procs.append((name, proc))
         return proc
 
-    def gunicorn(self, name: str, port: int, workers: int) -> None:
+    def gunicorn(self, name: str, port: int, workers: int, threads: int = 4) -> None:
+        # Threaded workers (gthread): a slow or idle client connection holds a thread, not the
+        # whole worker, which a sync worker would kill after --timeout with "no URI read".
         self.start(name, [PYTHON, "-m", "gunicorn", "ecrf.wsgi:application", "--bind", f"127.0.0.1:{port}",
-                          "--workers", str(workers), "--timeout", "60", "--graceful-timeout", "5"])
+                          "--workers", str(workers), "--worker-class", "gthread", "--threads", str(threads),
+                          "--timeout", "60", "--graceful-timeout", "5"])
 
     def celery(self, name: str, *, beat: bool) -> None:
         args = [PYTHON, "-m", "celery", "-A", "ecrf", "worker", "--pool=solo", "--without-gossip",
@@ -215,7 +218,7 @@ def load_world(limit_per_site: int = 400) -> World:
     import django
 
     django.setup()
-    from ecrf.crf.models import EntryStatus, Participant
+    from ecrf.crf.models import EntryStatus, LockScope, Participant
     from ecrf.dosing.models import Administration
     from ecrf.sofa.models import SofaDay
     from ecrf.study.models import Site
@@ -225,7 +228,13 @@ def load_world(limit_per_site: int = 400) -> World:
     for code in sites:
         participants[code] = list(Participant.objects.filter(site__code=code, randomized_at__isnull=False)
                                   .order_by("pk").values_list("pk", flat=True)[:limit_per_site])
-    chosen = [pk for pks in participants.values() for pk in pks]
+    # Saves go to forms that may change: none under a freeze or lock (the guard would refuse them).
+    scoped = LockScope.objects.filter(released_at__isnull=True)
+    closed_sites = set(scoped.exclude(site=None).values_list("site__code", flat=True))
+    closed = set(scoped.exclude(participant=None).values_list("participant", flat=True))
+    if scoped.filter(site=None, participant=None).exclude(level="form").exists():
+        sys.exit("The study is frozen or locked: no form can be saved.")
+    chosen = [pk for code, pks in participants.items() if code not in closed_sites for pk in pks if pk not in closed]
     sofa: dict[int, list[int]] = defaultdict(list)
     for pk, participant in (SofaDay.objects.filter(participant__in=chosen, status=EntryStatus.SUBMITTED,
                                                    platelets__isnull=False).values_list("pk", "participant")):
@@ -352,9 +361,11 @@ class Load:
                          json={"expected_version": body["version"], "reason": "Load test: corrected from the chart",
                                **change})
 
-    async def open_loop(self, rate: float, duration: float, max_requests: int) -> float:
+    async def open_loop(self, rate: float, duration: float, max_requests: int, drain: float) -> float:
         """Poisson arrivals at ``rate`` per second for ``duration`` seconds; returns the worst lag
-        between an arrival's time and its start (the client's own delay)."""
+        between an arrival's time and its start (the client's own delay). Operations still
+        running ``drain`` seconds after the last arrival are cancelled and counted as errors
+        (bounded in time even when the server cannot keep up)."""
         tasks: list[asyncio.Task] = []
         start = time.perf_counter()
         at, lag = 0.0, 0.0
@@ -369,17 +380,25 @@ class Load:
             lag = max(lag, time.perf_counter() - scheduled)
             op = self.rng.choices(self.ops, self.weights)[0]
             tasks.append(asyncio.create_task(self.operation(op, scheduled)))
-        await asyncio.gather(*tasks)
+        done, pending = await asyncio.wait(tasks, timeout=drain) if tasks else (set(), set())
+        for task in pending:
+            task.cancel()
+        for _ in pending:
+            self.results.append(Result("unfinished", drain * 1000, False, f"still running {drain:g} s after the last arrival"))
         return lag
 
     async def closed_loop(self, clients: int, duration: float) -> None:
         end = time.perf_counter() + duration
 
         async def client() -> None:
-            while time.perf_counter() < end:
+            while time.perf_counter() < end:  # closed loop: bounded by the phase's end
                 await self.operation(self.rng.choices(self.ops, self.weights)[0], time.perf_counter())
 
         await asyncio.gather(*(client() for _ in range(clients)))
+
+    async def quiet(self, seconds: float) -> None:
+        """Let the server finish what cancelled operations left it (before the next phase)."""
+        await asyncio.sleep(seconds)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -404,7 +423,8 @@ def summarise(title: str, results: list[Result], seconds: float) -> dict[str, fl
     for r in errors[:10]:
         print(f"  error: {r.kind}: {r.detail}")
     ms = [r.ms for r in results]
-    throughput = len(results) / seconds if seconds else 0.0
+    answered = [r for r in results if r.kind != "unfinished"]
+    throughput = len(answered) / seconds if seconds else 0.0
     cores = os.cpu_count() or 1
     print(f"throughput: {throughput:.1f} requests/s over {seconds:.1f} s = {throughput / cores:.1f} requests/s per core "
           f"({cores} cores); errors: {len(errors)}; mean {statistics.fmean(ms) if ms else 0:.1f} ms")
@@ -418,16 +438,17 @@ async def run(args: argparse.Namespace, base_url: str, world: World) -> int:
         load = Load(base_url, world, rng)
         await load.open(client)
         if args.warmup:
-            await load.open_loop(args.rate, args.warmup, args.max_requests)
+            await load.open_loop(args.rate, args.warmup, args.max_requests, args.drain)
             load.results.clear()
         t0 = time.perf_counter()
-        lag = await load.open_loop(args.rate, args.duration, args.max_requests)
+        lag = await load.open_loop(args.rate, args.duration, args.max_requests, args.drain)
         elapsed = time.perf_counter() - t0
         open_results = list(load.results)
         figures = summarise(f"OPEN LOOP: Poisson arrivals at {args.rate:g} operations/s for {args.duration:g} s "
                             f"(worst client lag {lag * 1000:.0f} ms)", open_results, elapsed)
         if args.saturate:
             load.results.clear()
+            await load.quiet(args.drain)
             t0 = time.perf_counter()
             await load.closed_loop(args.clients, args.saturate)
             summarise(f"SATURATION: {args.clients} closed-loop clients for {args.saturate:g} s",
@@ -446,7 +467,9 @@ def main() -> None:
     parser.add_argument("--max-requests", type=int, default=20_000, help="cap on operations per phase")
     parser.add_argument("--saturate", type=float, default=0.0, help="seconds of closed-loop saturation after")
     parser.add_argument("--clients", type=int, default=16, help="closed-loop clients in the saturation phase")
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
+    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker (gthread)")
+    parser.add_argument("--drain", type=float, default=30.0, help="seconds to wait for the last operations")
     parser.add_argument("--timeout", type=float, default=30.0, help="client timeout per request, seconds")
     parser.add_argument("--max-connections", type=int, default=64)
     parser.add_argument("--target-p95", type=float, default=200.0)
@@ -465,7 +488,7 @@ def main() -> None:
             base_url = args.url.rstrip("/")
         else:
             port = free_port()
-            procs.gunicorn("gunicorn", port, args.workers)
+            procs.gunicorn("gunicorn", port, args.workers, args.threads)
             procs.celery("worker", beat=True)
             base_url = f"http://127.0.0.1:{port}"
             wait_http(f"{base_url}/accounts/login/")
