@@ -5,8 +5,9 @@ Usage (the database holds a trial built by ``manage.py generate_trial --particip
     DATABASE_URL=postgresql://… SECRET_KEY=… AUDIT_HMAC_KEY=<the key the trial was built with> \\
     .venv/bin/python benchmarks/bench_verify_audit.py [--batch-size 2000] [--add-events 0] [--writes 200]
 
-1. a full run (every chain, every head, every live audited row), with its rows and the peak of
-   Python memory allocated during it (tracemalloc) and the process's peak RSS;
+1. a full run (every chain, every head, every live audited row), its rows and time; with
+   ``--memory`` a second one under tracemalloc (which slows it several times) for the peak of
+   Python memory allocated during a run, and the process's peak RSS;
 2. ``--writes`` new audited writes (events of the event log), then an incremental run from the
    checkpoint the full run recorded: the rows it read and its time;
 3. with ``--add-events N``, first N more chained events in bulk (the trail grows without more
@@ -33,6 +34,8 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=2000)
     parser.add_argument("--add-events", type=int, default=0)
     parser.add_argument("--writes", type=int, default=200)
+    parser.add_argument("--memory", action="store_true",
+                        help="a second full run under tracemalloc (slow) for the peak Python allocation")
     args = parser.parse_args()
     import django
 
@@ -54,16 +57,18 @@ def main() -> None:
     print(f"database: {connection.vendor}; {participants} randomized participants, "
           f"{Participant.objects.count()} participants, {Event.objects.count()} events")
 
-    tracemalloc.start()
     t = time.perf_counter()
     full = audit_verify(batch_size=args.batch_size)
     full_s = time.perf_counter() - t
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"full run: ok={full.ok} {full.chain_rows} links in {full.tables} chains + {full.live_rows} live rows "
-          f"in {full_s:.1f} s ({full.rows / full_s:,.0f} rows/s); peak Python allocation during the run "
-          f"{peak / 2**20:.1f} MiB; process peak RSS {rss:.0f} MiB; batch size {args.batch_size}")
+          f"in {full_s:.1f} s ({full.rows / full_s:,.0f} rows/s); batch size {args.batch_size}")
+    if args.memory:
+        tracemalloc.start()
+        audit_verify(batch_size=args.batch_size, record=False)
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"memory: peak Python allocation during a full run {peak / 2**20:.1f} MiB; process peak RSS {rss:.0f} MiB")
     if not full.ok:
         print(f"broken: {full.broken}")
         sys.exit(1)
