@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import models
 from django.http import HttpRequest
 
+from ecrf.audit.integrity import VerifyReport, latest_checkpoint, verify_chain
 from ecrf.audit.models import Event, EventKind
 
 if TYPE_CHECKING:
@@ -49,3 +50,21 @@ def event_record(
     )
     event.save()
     return event
+
+
+def audit_verify(*, incremental: bool = False, batch_size: int = 2000, record: bool = True) -> VerifyReport:
+    """Verify the audit trail and record the result as an ``AUDIT_VERIFIED`` event.
+
+    A successful run records each chain's verified position in that event (the checkpoint): the
+    event log is itself chained and append-only, so the checkpoints are too, and an incremental
+    run (``incremental=True``) starts from the last authentic one. Without a checkpoint an
+    incremental run is a full one."""
+    since = latest_checkpoint() if incremental else None
+    report = verify_chain(batch_size=batch_size, since=since)
+    if record:
+        detail: dict[str, Any] = {"ok": report.ok, "rows": report.rows, "broken": str(report.broken or ""),
+                                  "mode": "incremental" if report.incremental else "full"}
+        if report.ok:
+            detail["checkpoint"] = {table: [pk, link] for table, (pk, link) in report.positions.items()}
+        event_record(kind=EventKind.AUDIT_VERIFIED, **detail)
+    return report
