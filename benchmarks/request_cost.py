@@ -204,22 +204,33 @@ def _generate(args: argparse.Namespace) -> dict[str, int]:
 
 
 def _explain() -> None:
+    """PostgreSQL's plan of the coordinator's count of administration drafts (the largest form
+    table), then of the home page's whole draft count (one statement over every form table)."""
     from django.db import connection
+    from django.test.utils import CaptureQueriesContext
 
     from ecrf.accounts.models import User
-    from ecrf.accounts.roles import Role
+    from ecrf.accounts.roles import Role, user_roles
     from ecrf.crf.models import EntryStatus
+    from ecrf.crf.registry import all_specs
     from ecrf.crf.selectors import forms_for
     from ecrf.dosing.specs import ADMINISTRATION
+    from ecrf.home import providers
 
     user = User.objects.get(username=f"bench-{Role.COORDINATOR}")
-    qs = forms_for(user, ADMINISTRATION).filter(status=EntryStatus.DRAFT)
-    sql, params = qs.values("pk").query.sql_with_params()
+    sql, params = forms_for(user, ADMINISTRATION).filter(status=EntryStatus.DRAFT).order_by().values("pk").query.sql_with_params()
+    plans = [("the coordinator's administration drafts count", f"SELECT COUNT(*) FROM ({sql}) AS drafts", params)]
+    if hasattr(providers, "_draft_count"):
+        roles = user_roles(user)
+        with CaptureQueriesContext(connection) as ctx:
+            providers._draft_count(user, [s for s in all_specs() if roles & s.write_roles])
+        plans.append(("the home page's draft count over every form table", ctx.captured_queries[-1]["sql"], None))
     with connection.cursor() as cursor:
-        cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) SELECT COUNT(*) FROM ({sql}) AS drafts", params)
-        print("EXPLAIN ANALYZE of the coordinator's administration drafts count:")
-        for (line,) in cursor.fetchall():
-            print("   ", line)
+        for what, statement, args in plans:
+            cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {statement}", args)
+            print(f"EXPLAIN ANALYZE of {what}:")
+            for (line,) in cursor.fetchall():
+                print("   ", line)
 
 
 def _requests() -> list[tuple[str, str, str]]:
