@@ -253,6 +253,8 @@ class SAEReport(NoDeleteModel):
     class Meta:
         ordering = ["adverse_event_id", "sequence"]
         constraints = [models.UniqueConstraint(fields=["adverse_event", "sequence"], name="sae_report_sequence_unique")]
+        # The API's ``status`` filter, in the API's order.
+        indexes = [models.Index(fields=["status", "adverse_event", "sequence"], name="sae_report_status")]
 
     @property
     def is_followup(self) -> bool:
@@ -292,6 +294,8 @@ class Clock(NoDeleteModel):
         indexes = [
             models.Index(fields=["due_soon_at"], name="clock_open_due_soon", condition=models.Q(met_at__isnull=True, closed_at__isnull=True)),
             models.Index(fields=["due_at"], name="clock_open_due", condition=models.Q(met_at__isnull=True, closed_at__isnull=True)),
+            # The API's ``kind`` filter, in the board's order.
+            models.Index(fields=["kind", "due_at"], name="clock_kind_due"),
         ]
 
     @property
@@ -467,6 +471,8 @@ class Adjudication(NoDeleteModel):
 
     class Meta:
         ordering = ["created_at", "pk"]
+        # The queue's ``status`` filter, in the queue's order.
+        indexes = [models.Index(fields=["status", "created_at"], name="adjudication_status_created")]
 
 
 class AdjudicationReview(NoDeleteModel):

@@ -50,6 +50,8 @@ class Participant(NoDeleteModel):
 
     class Meta:
         ordering = ["site__code", "screening_number"]
+        # The API's ``screening_number`` filter without a site (the unique constraint leads with it).
+        indexes = [models.Index(fields=["screening_number"], name="participant_screening_number")]
         constraints = [
             models.UniqueConstraint(fields=["site", "screening_number"], name="participant_screening_number_unique_per_site"),
         ]
@@ -94,6 +96,10 @@ class CRF(NoDeleteModel):
     class Meta:
         abstract = True
         ordering = ["participant_id", "pk"]
+        # The API's ``status`` filter and the home page's count of a user's drafts read this
+        # (status, participant) index instead of scanning the table; a subclass that declares
+        # indexes of its own keeps it with ``[*CRF.Meta.indexes, ...]``.
+        indexes = [models.Index(fields=["status", "participant"], name="%(class)s_status")]
 
     @property
     def ever_submitted(self) -> bool:

@@ -69,7 +69,7 @@ class Administration(CRF):
 
     class Meta(CRF.Meta):
         verbose_name = _("administration")
-        indexes = [models.Index(fields=["participant", "route", "dose_number"])]
+        indexes = [*CRF.Meta.indexes, models.Index(fields=["participant", "route", "dose_number"])]
 
     def clean(self) -> None:
         super().clean()

@@ -24,14 +24,25 @@ def dose_times(ctx: ScheduleContext) -> dict[str, list[dt.datetime]]:
 
 
 def administration_slots(ctx: ScheduleContext, visit: VisitDef, spec: FormSpec) -> list[Slot]:
+    """The dose slots that fall on ``visit``'s study day. Every dose's day is worked out once per
+    schedule (``ctx.memo``), not once per treatment day, so a schedule costs one pass over the
+    doses whatever the number of days."""
+    memo_key = f"dosing.administration_slots:{spec.key}"
+    by_day = ctx.memo.get(memo_key)
+    if by_day is None:
+        by_day = ctx.memo[memo_key] = _slots_by_day(ctx, spec)
+    return list(by_day.get(visit.day, ()))
+
+
+def _slots_by_day(ctx: ScheduleContext, spec: FormSpec) -> dict[int, list[Slot]]:
     grace = dt.timedelta(hours=ctx.protocol.administration_entry_grace_hours)
-    slots: list[Slot] = []
+    by_day: dict[int, list[Slot]] = {}
     times = dose_times(ctx)
     for route, label in ROUTES:
         for number, due in enumerate(times[route], start=1):
-            if timeline.study_day(due, randomized_at=ctx.participant.randomized_at, tz=ctx.tz) != visit.day:
-                continue
-            slots.append(Slot(key=spec.key, row=f"{spec.key}:{route}", row_label=label, day=visit.day,
-                              match=(("route", route), ("dose_number", number)), opens_at=due, closes_at=due + grace,
-                              label=f"{label} dose {number}", treatment_route=route))
-    return slots
+            day = timeline.study_day(due, randomized_at=ctx.participant.randomized_at, tz=ctx.tz)
+            by_day.setdefault(day, []).append(
+                Slot(key=spec.key, row=f"{spec.key}:{route}", row_label=label, day=day,
+                     match=(("route", route), ("dose_number", number)), opens_at=due, closes_at=due + grace,
+                     label=f"{label} dose {number}", treatment_route=route))
+    return by_day

@@ -23,6 +23,17 @@ def _inbox_tasks(user) -> list[Task]:  # noqa: ANN001
     return [Task(_("Unread notifications"), _("Read and act on them."), reverse("notifications:inbox"), unread, urgent=True)]
 
 
+def _draft_count(user, specs) -> int:  # noqa: ANN001
+    """The user's drafts over every form type they enter, in one query: a ``UNION ALL`` of one
+    count per form table, each answered from the table's (status, participant) index, so that the
+    home page costs one statement and no full scan however many form types and rows there are."""
+    counts = [forms_for(user, spec).filter(status=EntryStatus.DRAFT).order_by().values("status")
+              .annotate(n=Count("pk")).values("n") for spec in specs]
+    if not counts:
+        return 0
+    return sum(counts[0].union(*counts[1:], all=True).values_list("n", flat=True))
+
+
 @register_provider
 def _site_tasks(user) -> list[Task]:  # noqa: ANN001
     roles = user_roles(user)
@@ -32,8 +43,7 @@ def _site_tasks(user) -> list[Task]:  # noqa: ANN001
         tasks.append(Task(_("Participants"), _("%(total)s screened, %(randomized)s randomized in your scope.") % counts,
                           reverse("crf:participant-list"), counts["total"]))
     if roles & SITE_ENTRY_ROLES:
-        drafts = sum(forms_for(user, spec).filter(status=EntryStatus.DRAFT).count() for spec in all_specs()
-                     if roles & spec.write_roles)
+        drafts = _draft_count(user, [spec for spec in all_specs() if roles & spec.write_roles])
         if drafts:
             tasks.append(Task(_("Forms in draft"), _("Complete and submit them."), reverse("crf:participant-list"), drafts, urgent=True))
     if Role.ADMIN in roles:

@@ -46,7 +46,11 @@ class Notification(models.Model):
             # The same thing is never notified twice; distinct events each are.
             models.UniqueConstraint(fields=["source", "recipient", "kind", "threshold"], name="notification_once_per_source_recipient_kind_threshold"),
         ]
-        indexes = [models.Index(fields=["state", "created_at"]), models.Index(fields=["recipient", "delivered_at"])]
+        indexes = [models.Index(fields=["state", "created_at"]), models.Index(fields=["recipient", "delivered_at"]),
+                   # A user's inbox, newest first, with the API's ``kind`` filter, and its unread count.
+                   models.Index(fields=["recipient", "-created_at"], name="notification_inbox"),
+                   models.Index(fields=["recipient", "kind", "-created_at"], name="notification_inbox_kind"),
+                   models.Index(fields=["recipient"], name="notification_unread", condition=models.Q(read_at__isnull=True))]
 
     def __str__(self) -> str:
         return f"{self.kind} -> {self.recipient_id}: {self.subject}"

@@ -86,6 +86,12 @@ class Query(NoDeleteModel):
             models.Index(fields=["state", "released_at"]),
             models.Index(fields=["form_type", "form_id"]),
             models.Index(fields=["participant", "state"]),
+            # The inbox's and the API's order (oldest first), and their ``form`` and unreleased
+            # (``draft=yes``) filters in that order (ecrf.queries.selectors.filter_queries); the
+            # ``check`` filter reads the unique (check_code, ...) constraint's index.
+            models.Index(fields=["opened_at", "id"], name="query_opened"),
+            models.Index(fields=["form_key", "opened_at"], name="query_form_opened"),
+            models.Index(fields=["opened_at"], name="query_unreleased_opened", condition=Q(released_at__isnull=True)),
         ]
 
     def __str__(self) -> str:

@@ -54,9 +54,8 @@ def query_notes(user: Any, form: Any) -> dict[str, list[FieldNote]]:
 @register_state_provider
 def queried_entries(participant: Any, entries: list[Any]) -> dict[tuple[int, int], set[str]]:
     """"queried" on the casebook cells of entries with an unresolved query the site can see
-    (released: the grid is the site's too, so a draft never shows there). One query."""
-    if not entries:
-        return {}
+    (released: the grid is the site's too, so a draft never shows there). One query, also for
+    a participant with no entry yet (the schedule's cost does not depend on what is entered)."""
     rows = (Query.objects.filter(participant_id=participant.pk, state__in=UNRESOLVED_STATES, released_at__isnull=False,
                                  form_id__isnull=False)
             .values_list("form_type_id", "form_id").distinct())

@@ -90,18 +90,29 @@ class ScheduleContext:
     died_at: dt.datetime | None = None
     withdrawal: Any = None  # adapters.Withdrawal
     discontinued: dict[str, dt.date] = field(default_factory=dict)  # route -> date
+    # What an expander computes once per schedule rather than once per visit (the dosing app's
+    # dose slots of every day), keyed by the expander's own name; dropped with the context.
+    memo: dict[str, Any] = field(default_factory=dict)
+    _bounds: dict[int, tuple[dt.datetime, dt.datetime]] = field(default_factory=dict, repr=False)
 
     @property
     def tz(self) -> str:
         return self.participant.site.time_zone
 
+    def _day_bounds(self, day: int) -> tuple[dt.datetime, dt.datetime]:
+        # Every slot asks for its day's bounds: each day's time-zone arithmetic is done once.
+        found = self._bounds.get(day)
+        if found is None:
+            found = self._bounds[day] = timeline.day_bounds(day, randomized_at=self.participant.randomized_at, tz=self.tz)
+        return found
+
     def day_start(self, day: int) -> dt.datetime:
-        return timeline.day_bounds(day, randomized_at=self.participant.randomized_at, tz=self.tz)[0]
+        return self._day_bounds(day)[0]
 
     def date_end(self, value: dt.date) -> dt.datetime:
         """The end (UTC) of calendar date ``value`` in the site's zone."""
         day = (value - timeline.date_of_study_day(1, randomized_at=self.participant.randomized_at, tz=self.tz)).days + 1
-        return timeline.day_bounds(day, randomized_at=self.participant.randomized_at, tz=self.tz)[1]
+        return self._day_bounds(day)[1]
 
 
 @dataclass

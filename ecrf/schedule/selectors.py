@@ -49,7 +49,7 @@ def register_state_provider(func: StateProvider) -> StateProvider:
     return func
 
 
-def _lock_overlays(participant: Any, entries: list[Any]) -> dict[tuple[int, int], set[str]]:
+def _lock_overlays(participant: Any, entries: list[Any], cts: dict[type, int]) -> dict[tuple[int, int], set[str]]:
     ids = [e.pk for e in entries]
     scopes = list(LockScope.objects.filter(
         Q(level="study") | Q(level="site", site_id=participant.site_id) | Q(level="participant", participant_id=participant.pk)
@@ -61,15 +61,17 @@ def _lock_overlays(participant: Any, entries: list[Any]) -> dict[tuple[int, int]
             per_form.setdefault((s.form_type_id, s.form_id), set()).add("locked" if s.kind == "lock" else "frozen")
     out: dict[tuple[int, int], set[str]] = {}
     for e in entries:
-        ct = ContentType.objects.get_for_model(type(e)).pk  # cached by Django after the first call
+        ct = cts[type(e)]
         out[(ct, e.pk)] = broad | per_form.get((ct, e.pk), set())
     return out
 
 
 def _scheduled_specs(protocol: Any) -> tuple[list[Any], dict[str, FormSpec]]:
+    """The visits and the registered specs of the forms they schedule after randomization (the
+    screening visit's forms belong to the screening pages: their tables are not read here)."""
     visits = list(visit_schedule(protocol))
     registered = {s.key: s for s in all_specs()}
-    keys = {k for v in visits for k in v.forms}
+    keys = {k for v in visits if v.day is None or v.day >= 1 for k in v.forms}
     return visits, {k: registered[k] for k in keys if k in registered}
 
 
@@ -101,13 +103,17 @@ def build_schedule(participant: Any, *, now: Any = None) -> Schedule:
         for route in (("iv", "sc") if d.route == "both" else (d.route,)):
             ctx.discontinued[route] = min(ctx.discontinued.get(route, d.discontinued_on), d.discontinued_on)
     slots = slots_for(ctx, visits, specs)
+    # Each entry is indexed once per (form, matching fields) pair, not once per slot: the
+    # matching is linear in slots + entries (a full treatment has ~90 slots and ~70 entries).
     index: dict[tuple[str, tuple[Any, ...]], Any] = {}
-    for slot in slots:
-        fields = tuple(name for name, _ in slot.match)
-        for entry in entries_by_key.get(slot.key, []):
-            index.setdefault((slot.key, fields + tuple(getattr(entry, f) for f in fields)), entry)
+    for key, fields in dict.fromkeys((slot.key, tuple(name for name, _ in slot.match)) for slot in slots):
+        for entry in entries_by_key.get(key, []):
+            index.setdefault((key, fields + tuple(getattr(entry, f) for f in fields)), entry)
     all_entries = [e for es in entries_by_key.values() for e in es]
-    overlays = _lock_overlays(participant, all_entries)
+    # The content types of every scheduled form at once (cached by Django after the first call),
+    # so the cost does not depend on which forms have entries yet.
+    cts = {model: ct.pk for model, ct in ContentType.objects.get_for_models(*{s.model for s in specs.values()}).items()}
+    overlays = _lock_overlays(participant, all_entries, cts)
     for provider in _STATE_PROVIDERS:
         for k, states in provider(participant, all_entries).items():
             overlays.setdefault(k, set()).update(states)
@@ -118,7 +124,7 @@ def build_schedule(participant: Any, *, now: Any = None) -> Schedule:
         why = why_not_expected(ctx, slot)
         expected = not why
         if entry is not None:
-            ct = ContentType.objects.get_for_model(type(entry)).pk
+            ct = cts[type(entry)]
             marks = frozenset(overlays.get((ct, entry.pk), set()))
             state = entry_state(entry, set(marks))
         else:

@@ -118,7 +118,7 @@ class Screening(CRF):
 
     class Meta(CRF.Meta):
         verbose_name = _("screening")
-        indexes = [models.Index(fields=["eligibility"])]
+        indexes = [*CRF.Meta.indexes, models.Index(fields=["eligibility"])]
 
 
 class ConsentBy(models.TextChoices):

@@ -160,6 +160,9 @@ class SofaEndpoint(NoDeleteModel):
     class Meta:
         ordering = ["participant_id"]
         verbose_name = _("SOFA endpoints")
+        # The API's ``mitt`` and ``evaluable`` filters, in the API's order (by participant).
+        indexes = [models.Index(fields=["mitt", "participant"], name="sofa_endpoint_mitt"),
+                   models.Index(fields=["evaluable", "participant"], name="sofa_endpoint_evaluable")]
 
     def __str__(self) -> str:
         return f"SOFA endpoints of participant {self.participant_id}"
