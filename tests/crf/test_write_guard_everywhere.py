@@ -129,6 +129,7 @@ NOT_GUARDED = {
     "ecrf.accounts.services.role_revoke": "accounts and roles, not clinical data",
     "ecrf.accounts.services.membership_change": "names the actor of a membership change; writes nothing",
     "ecrf.audit.services.event_record": "the event log itself: a lock must never silence the audit trail",
+    "ecrf.audit.services.audit_verify": "checks the audit trail and records the result in the event log: runs under any lock",
     "ecrf.notifications.services.notify": "notification outbox, not clinical data",
     "ecrf.notifications.services.notification_deliver": "notification delivery bookkeeping",
     "ecrf.notifications.services.notification_mark_read": "a user's inbox state",
@@ -190,6 +191,7 @@ NOT_GUARDED = {
     "ecrf.queries.services.query_close_many": "resolves queries: no clinical data changes",
     "ecrf.queries.services.query_cancel": "withdraws a query raised in error: no clinical data changes",
     "ecrf.queries.services.query_message": "a message in a query's thread: no clinical data changes",
+    "ecrf.queries.services.query_assign": "routes a query to who answers it: no clinical data changes",
     "safety.services.pv_clock_start":
         "starts a decided SUSAR's clock in pharmacovigilance's table: the authority deadline runs after a lock",
 }
