@@ -13,7 +13,7 @@ def generate(ctx: Any) -> None:
     made = 0
     for p in randomized_participants(ctx):
         # A day-3 deviation only for a participant whose day 3 has come (the newest may be on day 1).
-        if ctx.rng.random() < 0.1 and has_come(date_of_day(p, 3)):
+        if ctx.rng.random() < 0.1 and has_come(date_of_day(p, 3), p):
             form_create(actor=coordinator_for(ctx, p), spec=DEVIATION, participant=p, submit=True, data={
                 "category": "assessment", "description": "Day-3 blood sample taken outside the window.",
                 "occurred_on": date_of_day(p, 3), "found_by": "site", "impact": "minor",

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
@@ -17,7 +16,7 @@ from ecrf.crf.services import form_create
 from ecrf.dosing.specs import ADMINISTRATION, DISCONTINUATION
 from ecrf.schedule import timeline
 from ecrf.schedule.days import date_of_day
-from ecrf.schedule.synthetic_plan import coordinator_for, plan, randomized_participants
+from ecrf.schedule.synthetic_plan import coordinator_for, has_come, plan, randomized_participants
 from ecrf.study.services import current_protocol
 from ecrf.screening.selectors import consent_for
 from ecrf.screening.services import consent_withdraw
@@ -38,7 +37,7 @@ def generate(ctx: Any) -> None:
         stop_at = now
         if fate.get("died_at"):
             stop_at = min(stop_at, fate["died_at"])
-        if fate.get("stop") and date_of_day(p, fate["stop_day"]) <= timezone.localtime(now, ZoneInfo(p.site.time_zone)).date():
+        if fate.get("stop") and has_come(date_of_day(p, fate["stop_day"]), p):
             stop_day = fate["stop_day"]
             withdrawals += _withdraw_consent(actor, p, fate["stop"], date_of_day(p, stop_day))
             form_create(actor=actor, spec=DISCONTINUATION, participant=p, submit=True,

@@ -5,24 +5,23 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.utils import timezone
 
 from ecrf.core.synthetic import register_step
 from ecrf.crf.services import form_create
 from ecrf.outcomes.specs import DEATH, END_OF_STUDY, NEW_INFECTION, VITAL_STATUS
 from ecrf.schedule.days import date_of_day
-from ecrf.schedule.synthetic_plan import coordinator_for, plan, randomized_participants
+from ecrf.schedule.synthetic_plan import coordinator_for, plan, randomized_participants, today_for
 
 CAUSES = ["Refractory septic shock", "Multi-organ failure", "ARDS", "Cardiac arrest"]
 
 
 def generate(ctx: Any) -> None:
     fates = plan(ctx)
-    today = timezone.localdate()
     counts = {"deaths": 0, "vital": 0, "infections": 0, "eos": 0}
     for p in randomized_participants(ctx):
         actor = coordinator_for(ctx, p)
         fate = fates.get(p.pk, {})
+        today = today_for(p)
         died_at = fate.get("died_at")
         if died_at:
             form_create(actor=actor, spec=DEATH, participant=p, submit=True, data={"died_at": died_at, "cause": ctx.rng.choice(CAUSES)})

@@ -10,7 +10,6 @@ from __future__ import annotations
 import random
 from decimal import Decimal
 from typing import Any
-from django.utils import timezone
 
 from ecrf.crf.services import form_create
 from ecrf.core.synthetic import SyntheticContext, register_step
@@ -18,7 +17,7 @@ from ecrf.sofa.scoring import COMPONENTS
 from ecrf.sofa.services import endpoints_deferred
 from ecrf.sofa.specs import SOFA_DAY
 from ecrf.schedule.days import date_of_day, day_of_moment
-from ecrf.schedule.synthetic_plan import plan, randomized_participants
+from ecrf.schedule.synthetic_plan import has_come, plan, randomized_participants
 
 D = Decimal
 SOFA_DAYS = 15
@@ -85,7 +84,6 @@ def generate(ctx: SyntheticContext) -> None:
     rng = ctx.rng
     participants = randomized_participants(ctx)
     fates = plan(ctx)
-    today = timezone.localdate()
     if not participants:
         ctx.say("no randomized participants: no SOFA days.")
         return
@@ -107,7 +105,7 @@ def generate(ctx: SyntheticContext) -> None:
             if death_day:
                 planned[p.pk] = death_day
             for day, sub in enumerate(days, start=1):
-                if (death_day and day >= death_day) or (stop_day and day > stop_day) or date_of_day(p, day) > today:
+                if (death_day and day >= death_day) or (stop_day and day > stop_day) or not has_come(date_of_day(p, day), p):
                     break
                 # Occasional missing days (day 1 rarely: those participants are not evaluable).
                 if rng.random() < (0.02 if day == 1 else 0.06):
