@@ -4,7 +4,7 @@ import datetime as dt
 from typing import Any
 
 from ecrf.core.synthetic import register_step
-from ecrf.crf.services import form_create
+from ecrf.crf.bulk import enter
 from ecrf.medications.specs import CONMED
 from ecrf.schedule.days import date_of_day
 from ecrf.schedule.synthetic_plan import coordinator_for, has_come, not_in_future, randomized_participants
@@ -25,10 +25,10 @@ def generate(ctx: Any) -> None:
             start = not_in_future(date_of_day(p, ctx.rng.randint(0, 3)), p)
             stop = start + dt.timedelta(days=ctx.rng.randint(3, 12))
             # A stop date still to come means the medication is ongoing: no stop date yet.
-            form_create(actor=coordinator_for(ctx, p), spec=CONMED, participant=p, submit=True,
-                        data={**drug, "started_on": start, "stopped_on": stop if has_come(stop, p) else None})
+            enter(ctx, CONMED, p, actor=coordinator_for(ctx, p),
+                  data={**drug, "started_on": start, "stopped_on": stop if has_come(stop, p) else None})
             made += 1
     ctx.say(f"{made} concomitant medications.")
 
 
-register_step(generate, order=70)
+register_step(generate, order=70, bulk=generate)
