@@ -36,7 +36,8 @@ from __future__ import annotations
 
 import dataclasses
 import random
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,6 +55,7 @@ class SyntheticContext:
     data: dict[str, Any] = field(default_factory=dict)  # shared between steps
     log: list[str] = field(default_factory=list)
     bulk: bool = False
+    timings: dict[str, float] = field(default_factory=dict)  # step name -> seconds
     writer: Any = None  # the bulk path's ecrf.crf.bulk.BulkWriter
     # (step label, done, total): called by bulk steps as they go (the command draws a bar).
     on_progress: Callable[[str, int, int], None] | None = None
@@ -74,9 +76,9 @@ Generate = Callable[[SyntheticContext], None]
 SERVICE_SAMPLE = 60
 
 
-def sampled(ctx: SyntheticContext) -> SyntheticContext:
-    """``ctx`` limited to ``SERVICE_SAMPLE`` participants (the same rng, accounts and data)."""
-    return dataclasses.replace(ctx, participants=min(ctx.participants, SERVICE_SAMPLE))
+def sampled(ctx: SyntheticContext, n: int = SERVICE_SAMPLE) -> SyntheticContext:
+    """``ctx`` limited to ``n`` participants (the same rng, accounts and data)."""
+    return dataclasses.replace(ctx, participants=min(ctx.participants, n))
 
 
 @dataclass(frozen=True)
@@ -116,13 +118,19 @@ def steps() -> list[Step]:
     return sorted(_STEPS.values(), key=lambda s: s.order)
 
 
-def run_pipeline(ctx: SyntheticContext, *, out: Any = None) -> SyntheticContext:
+def run_pipeline(ctx: SyntheticContext, *, out: Any = None, skip: Collection[str] = ()) -> SyntheticContext:
+    """Run every step (but those named in ``skip``) in order."""
     for step in steps():
+        if step.name in skip:
+            continue
         before = len(ctx.log)
+        started = time.perf_counter()
         (step.bulk if ctx.bulk and step.bulk is not None else step.generate)(ctx)
         if ctx.writer is not None:
             ctx.writer.flush()  # every step's rows are in before the next step reads them
+        ctx.timings[step.name] = time.perf_counter() - started
         if out is not None:
             for line in ctx.log[before:]:
                 out.write(f"[{step.name}] {line}\n")
+            out.write(f"[{step.name}] {ctx.timings[step.name]:.1f} s\n")
     return ctx

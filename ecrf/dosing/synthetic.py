@@ -24,6 +24,7 @@ from ecrf.schedule import timeline
 from ecrf.schedule.days import date_of_day
 from ecrf.schedule.synthetic_plan import coordinator_for, has_come, plan, randomized_participants
 from ecrf.study.services import current_protocol
+from ecrf.screening.models import Screening
 from ecrf.screening.selectors import consent_for
 from ecrf.screening.services import consent_withdraw
 
@@ -92,7 +93,8 @@ def generate_bulk(ctx: Any) -> None:
     (``rules.administration_problems``) with the context the participant's record gives, which
     this step knows as it enters it (the first dose, the death, the withdrawal and
     discontinuation), and the spec's derivation (the study day). Afterwards the dosing listener
-    runs, as after a save, for the rows it judges (first doses, doses not given)."""
+    runs, as after a save, for the rows it acts on: the doses not given, and a first dose given
+    outside the Sepsis-3 window (``timeline.within_sepsis_window``, the listener's own test)."""
     fates = plan(ctx)
     protocol = current_protocol()
     now = timezone.now()
@@ -100,6 +102,7 @@ def generate_bulk(ctx: Any) -> None:
     participants = randomized_participants(ctx)
     judged: list[Any] = []
     doses = missed = 0
+    sepsis3 = dict(Screening.objects.filter(participant__in=participants).values_list("participant_id", "sepsis3_at"))
     for k, p in enumerate(participants, start=1):
         actor = coordinator_for(ctx, p)
         fate = fates.get(p.pk, {})
@@ -114,7 +117,9 @@ def generate_bulk(ctx: Any) -> None:
                           problems=lambda f, c=context: administration_problems(_entry(f), context=c, protocol=protocol, now=now))
             doses += 1
             missed += not data["given"]
-            if data["dose_number"] == 1 or not data["given"]:
+            late = (is_first and p.pk in sepsis3
+                    and not timeline.within_sepsis_window(sepsis3[p.pk], form.started_at, protocol=protocol))
+            if late or not data["given"]:
                 judged.append((form, actor))
         if k % 200 == 0 or k == len(participants):
             ctx.progress("dosing", k, len(participants))

@@ -1,10 +1,8 @@
 import random
-import sys
 import time
 
 from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection
 
 from ecrf.core.synthetic import SERVICE_SAMPLE, SyntheticContext, run_pipeline
 
@@ -38,17 +36,8 @@ class Command(BaseCommand):
         if n < 0:
             raise CommandError("--participants must be zero or more.")
         bulk = opts["bulk"] if opts["bulk"] is not None else n >= BULK_THRESHOLD
-        ctx = SyntheticContext(participants=n, seed=opts["seed"], rng=random.Random(opts["seed"]), bulk=bulk)
         started = time.perf_counter()
-        if bulk:
-            from ecrf.crf.bulk import BulkWriter, protocol_fixed
-
-            ctx.writer = BulkWriter()
-            ctx.on_progress = Progress(self.stdout)
-            with protocol_fixed():
-                run_pipeline(ctx, out=self.stdout)
-        else:
-            run_pipeline(ctx, out=self.stdout)
+        generate(participants=n, seed=opts["seed"], bulk=bulk, out=self.stdout)
         elapsed = time.perf_counter() - started
         self.stdout.write("Rows per table:")
         for table, count in table_rows():
@@ -56,6 +45,20 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(
             f"Synthetic trial ready ({n} participants requested, seed {opts['seed']}, "
             f"{'bulk' if bulk else 'services'}, {elapsed:.1f} s)."))
+
+
+def generate(*, participants: int, seed: int, bulk: bool, out=None, skip=()) -> SyntheticContext:
+    """Run the pipeline (in bulk or through the services), skipping the steps named in ``skip``."""
+    ctx = SyntheticContext(participants=participants, seed=seed, rng=random.Random(seed), bulk=bulk)
+    if not bulk:
+        return run_pipeline(ctx, out=out, skip=skip)
+    from ecrf.crf.bulk import BulkWriter, protocol_fixed
+
+    ctx.writer = BulkWriter()
+    if out is not None:
+        ctx.on_progress = Progress(out)
+    with protocol_fixed():
+        return run_pipeline(ctx, out=out, skip=skip)
 
 
 def table_rows() -> list[tuple[str, int]]:
@@ -74,9 +77,9 @@ class Progress:
     """A bar redrawn in place on a terminal; a line every tenth of the way otherwise (logs, CI)."""
 
     def __init__(self, out, width: int = 30) -> None:
-        self.out = out
+        self.out = getattr(out, "_out", out)  # the stream under a command's OutputWrapper
         self.width = width
-        self.tty = getattr(getattr(out, "_out", out), "isatty", lambda: False)() and sys.stdout.isatty()
+        self.tty = getattr(self.out, "isatty", lambda: False)()
         self.last: dict[str, int] = {}
         self.started = time.perf_counter()
 
@@ -86,12 +89,12 @@ class Progress:
         elapsed = time.perf_counter() - self.started
         if self.tty:
             filled = int(fraction * self.width)
-            self.out.write(f"\r{label:<14} [{'#' * filled}{'.' * (self.width - filled)}] {done:,}/{total:,} {elapsed:6.0f} s",
-                           ending="\n" if done >= total else "")
+            self.out.write(f"\r{label:<14} [{'#' * filled}{'.' * (self.width - filled)}] {done:,}/{total:,} {elapsed:6.0f} s"
+                           + ("\n" if done >= total else ""))
             self.out.flush()
             return
         tenth = int(fraction * 10)
         if self.last.get(label, -1) < tenth:
             self.last[label] = tenth
-            self.out.write(f"{label}: {done:,}/{total:,} ({fraction:.0%}) at {elapsed:.0f} s; "
-                           f"{len(connection.queries) if connection.queries_logged else 0} queries logged")
+            self.out.write(f"{label}: {done:,}/{total:,} ({fraction:.0%}) at {elapsed:.0f} s\n")
+            self.out.flush()
