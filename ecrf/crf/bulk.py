@@ -121,6 +121,28 @@ class BulkWriter:
 
 
 @contextlib.contextmanager
+def history_deferred(writer: BulkWriter) -> Iterator[None]:
+    """Service calls inside this block (a listener, a withdrawal) save their rows as usual, but
+    their history rows are linked into the chain together at the end of the block, under one
+    head lock per table (``append_many_to_chain``) instead of one lock and three statements per
+    row. One transaction: the live rows never commit without their history. Nothing inside may
+    read the history it writes."""
+    from ecrf.audit import models as audit_models
+
+    pending: dict[type[models.Model], list[models.Model]] = {}
+
+    def defer(instance: models.Model) -> None:
+        pending.setdefault(type(instance), []).append(instance)
+
+    with transaction.atomic():
+        with mock.patch.object(audit_models, "append_to_chain", defer):
+            yield
+        for model, records in pending.items():
+            append_many_to_chain(model, records, batch_size=writer.batch_size)
+            writer.rows[model._meta.db_table] += len(records)
+
+
+@contextlib.contextmanager
 def protocol_fixed() -> Iterator[None]:
     """The running study's protocol, read once: every hook asks ``current_protocol()``, one
     query per call; a generator run does not change the study."""

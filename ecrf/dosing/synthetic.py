@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from ecrf.core.errors import DomainError
 from ecrf.core.synthetic import register_step
-from ecrf.crf.bulk import entered_at
+from ecrf.crf.bulk import entered_at, history_deferred
 from ecrf.crf.listeners import Write, WriteAction
 from ecrf.crf.services import form_create
 from ecrf.dosing.listeners import administration_written
@@ -124,8 +124,9 @@ def generate_bulk(ctx: Any) -> None:
         if k % 200 == 0 or k == len(participants):
             ctx.progress("dosing", k, len(participants))
     w.flush()
-    for form, actor in judged:  # the consequences of these saves: the dosing listener itself
-        administration_written(Write(key=ADMINISTRATION.key, instance=form, actor=actor, action=WriteAction.SUBMITTED))
+    with history_deferred(w):
+        for form, actor in judged:  # the consequences of these saves: the dosing listener itself
+            administration_written(Write(key=ADMINISTRATION.key, instance=form, actor=actor, action=WriteAction.SUBMITTED))
     ctx.say(f"{doses} administrations recorded in bulk ({missed} missed doses, each a system deviation); "
             f"{ctx.data.get('withdrawals', 0)} withdrawals of consent.")
 
