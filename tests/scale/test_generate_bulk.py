@@ -9,6 +9,7 @@ review) are skipped here: tests/crf/test_synthetic_pipeline.py runs them."""
 from __future__ import annotations
 
 import datetime as dt
+from types import SimpleNamespace
 
 import pytest
 import time_machine
@@ -23,6 +24,7 @@ from ecrf.dosing.hooks import validate_administration
 from ecrf.dosing.models import Administration
 from ecrf.queries.models import CheckRun
 from ecrf.schedule.days import day_of_moment
+from ecrf.schedule.synthetic_plan import has_come, not_in_future, today_for
 from ecrf.screening.models import Screening
 from ecrf.screening.services import compute_outcome
 from ecrf.sofa import derivation
@@ -115,3 +117,17 @@ def test_the_bulk_generator_never_dies_on_dates_near_now(size, seed, now):
         generate(participants=size, seed=seed, bulk=True, skip=(*SHOWCASE, "ecrf.queries"))
         assert Participant.objects.filter(randomized_at__isnull=False).count() == size
         assert _future_values() == []
+
+
+@pytest.mark.parametrize(("now", "zone", "expected"), [
+    ("2026-11-30 23:40Z", "Europe/Athens", "2026-11-30"),  # the site is already on 1 December
+    ("2026-12-01 02:00Z", "America/New_York", "2026-11-30"),  # the site is still on 30 November
+    ("2026-12-01 12:00Z", "Europe/Rome", "2026-12-01"),
+])
+def test_the_generator_enters_no_date_after_today_at_the_server_or_at_the_site(now, zone, expected):
+    participant = SimpleNamespace(site=SimpleNamespace(time_zone=zone))
+    day = dt.date.fromisoformat(expected)
+    with time_machine.travel(dt.datetime.fromisoformat(now), tick=False):
+        assert today_for(participant) == day
+        assert not has_come(day + dt.timedelta(days=1), participant)
+        assert not_in_future(day + dt.timedelta(days=3), participant) == day
