@@ -12,7 +12,7 @@ from ecrf.accounts.roles import Role
 from ecrf.crf.models import Participant
 from ecrf.crf.services import form_create
 from ecrf.core.errors import DomainError
-from ecrf.core.synthetic import SyntheticContext, register_step
+from ecrf.core.synthetic import SyntheticContext, register_step, sampled
 from ecrf.outcomes.selectors import death_days
 from ecrf.study.synthetic import DEMO_PASSWORD
 from safety import links
@@ -100,4 +100,4 @@ def generate(ctx: SyntheticContext) -> None:
     ctx.say(f"{made} adverse events; {Clock.objects.count()} clocks; 1 SUSAR")
 
 
-register_step(generate, order=110)
+register_step(generate, order=110, bulk=lambda ctx: generate(sampled(ctx)))

@@ -4,10 +4,10 @@ import datetime as dt
 from typing import Any
 
 from ecrf.core.synthetic import register_step
-from ecrf.crf.services import form_create
+from ecrf.crf.bulk import enter
 from ecrf.medications.specs import CONMED
 from ecrf.schedule.days import date_of_day
-from ecrf.schedule.synthetic_plan import coordinator_for, not_in_future, randomized_participants
+from ecrf.schedule.synthetic_plan import coordinator_for, has_come, not_in_future, randomized_participants
 
 DRUGS = [
     {"drug": "Meropenem", "indication": "Pneumonia", "dose": "1", "dose_unit": "g", "route": "iv", "is_antimicrobial": True},
@@ -22,13 +22,13 @@ def generate(ctx: Any) -> None:
     made = 0
     for p in randomized_participants(ctx):
         for drug in ctx.rng.sample(DRUGS, ctx.rng.randint(1, 3)):
-            start = not_in_future(date_of_day(p, ctx.rng.randint(0, 3)))
+            start = not_in_future(date_of_day(p, ctx.rng.randint(0, 3)), p)
             stop = start + dt.timedelta(days=ctx.rng.randint(3, 12))
             # A stop date still to come means the medication is ongoing: no stop date yet.
-            form_create(actor=coordinator_for(ctx, p), spec=CONMED, participant=p, submit=True,
-                        data={**drug, "started_on": start, "stopped_on": stop if not_in_future(stop) == stop else None})
+            enter(ctx, CONMED, p, actor=coordinator_for(ctx, p),
+                  data={**drug, "started_on": start, "stopped_on": stop if has_come(stop, p) else None})
             made += 1
     ctx.say(f"{made} concomitant medications.")
 
 
-register_step(generate, order=70)
+register_step(generate, order=70, bulk=generate)

@@ -8,7 +8,7 @@ import datetime as dt
 from django.utils import timezone
 
 from ecrf.accounts.roles import Role
-from ecrf.core.synthetic import SyntheticContext, register_step
+from ecrf.core.synthetic import SyntheticContext, register_step, sampled
 from ecrf.pharmacy.selectors import worklist
 from ecrf.pharmacy.services import preparation_record
 from ecrf.screening.synthetic import simulated_now
@@ -16,7 +16,7 @@ from ecrf.screening.synthetic import simulated_now
 
 def generate(ctx: SyntheticContext) -> None:
     count = 0
-    for participant in ctx.data.get("randomized", []):
+    for participant in ctx.data.get("randomized", [])[: ctx.participants]:
         pharmacist = ctx.site_users[(participant.site.code, Role.PHARMACIST)]
         item = worklist(pharmacist, [participant])[0]
         iv, sc = item.requirements
@@ -34,4 +34,4 @@ def generate(ctx: SyntheticContext) -> None:
     ctx.say(f"{count} preparations recorded.")
 
 
-register_step(generate, order=40)
+register_step(generate, order=40, bulk=lambda ctx: generate(sampled(ctx)))

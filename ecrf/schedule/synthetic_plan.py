@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
@@ -17,15 +18,26 @@ def randomized_participants(ctx: Any) -> list[Participant]:
     return list(Participant.objects.filter(randomized_at__isnull=False).select_related("site").order_by("pk"))
 
 
-def not_in_future(value: dt.date) -> dt.date:
+def today_for(participant: Participant | None = None) -> dt.date:
+    """The latest date the generator may enter for ``participant``: today both on the server's
+    clock (the forms' "not in the future" rules compare with ``timezone.localdate()``) and at the
+    participant's site (the edit checks judge a date "in the future at the site"). Near midnight
+    UTC the two differ by a day, one way or the other depending on the site's zone."""
+    today = timezone.localdate()
+    if participant is None:
+        return today
+    return min(today, timezone.localtime(timezone.now(), ZoneInfo(participant.site.time_zone)).date())
+
+
+def not_in_future(value: dt.date, participant: Participant | None = None) -> dt.date:
     """``value``, or today if it lies ahead: the generator randomizes its last participants within
     hours of now, so "day 3" of one of them may not have come yet, and date fields refuse the
     future ("The start date cannot be in the future")."""
-    return min(value, timezone.localdate())
+    return min(value, today_for(participant))
 
 
-def has_come(value: dt.date) -> bool:
-    return value <= timezone.localdate()
+def has_come(value: dt.date, participant: Participant | None = None) -> bool:
+    return value <= today_for(participant)
 
 
 def plan(ctx: Any) -> dict[int, dict]:

@@ -8,17 +8,19 @@ stop on the day of death, and no day after today is entered."""
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
-from django.utils import timezone
 
 from ecrf.crf.services import form_create
 from ecrf.core.synthetic import SyntheticContext, register_step
+from ecrf.crf.bulk import entered_at
+from ecrf.sofa import derivation
 from ecrf.sofa.scoring import COMPONENTS
 from ecrf.sofa.services import endpoints_deferred
 from ecrf.sofa.specs import SOFA_DAY
-from ecrf.schedule.days import date_of_day, day_of_moment
-from ecrf.schedule.synthetic_plan import plan, randomized_participants
+from ecrf.schedule.days import bounds_of_day, date_of_day, day_of_moment
+from ecrf.schedule.synthetic_plan import has_come, plan, randomized_participants
 
 D = Decimal
 SOFA_DAYS = 15
@@ -81,42 +83,75 @@ def trajectory(rng: random.Random, *, dies: bool | None = None) -> tuple[str, li
     return course, days, death_day
 
 
-def generate(ctx: SyntheticContext) -> None:
+def _plans(ctx: SyntheticContext, participants: list[Any]) -> Iterator[tuple[Any, Any, list[dict[str, Any]]]]:
+    """(participant, who enters, each day's raw values in day order) of the SOFA days to enter:
+    on the trajectory of the participant's course, up to death, withdrawal or today, with
+    occasional missing days and components."""
     rng = ctx.rng
-    participants = randomized_participants(ctx)
     fates = plan(ctx)
-    today = timezone.localdate()
+    planned = ctx.data.setdefault("planned_deaths", {})
+    courses: dict[str, int] = ctx.data.setdefault("sofa_courses", {})
+    for p in participants:
+        actor = ctx.site_users.get((p.site.code, "coordinator")) or ctx.site_users.get((p.site.code, "investigator"))
+        if actor is None or (not ctx.bulk and p.sofa_sofaday_set.exists()):
+            continue
+        fate = fates.get(p.pk, {})
+        died_at = fate.get("died_at")
+        course, days, death_day = trajectory(rng, dies=died_at is not None)
+        if died_at is not None:
+            death_day = day_of_moment(p, died_at)
+        stop_day = fate.get("stop_day") if fate.get("stop") == "everything" else None
+        courses[course] = courses.get(course, 0) + 1
+        if death_day:
+            planned[p.pk] = death_day
+        entries = []
+        for day, sub in enumerate(days, start=1):
+            if (death_day and day >= death_day) or (stop_day and day > stop_day) or not has_come(date_of_day(p, day), p):
+                break
+            # Occasional missing days (day 1 rarely: those participants are not evaluable).
+            if rng.random() < (0.02 if day == 1 else 0.06):
+                continue
+            missing = {c for c in COMPONENTS if rng.random() < 0.07}
+            entries.append({"day": day, **raw_values(sub, rng, missing)})
+        yield p, actor, entries
+
+
+def generate(ctx: SyntheticContext) -> None:
+    participants = randomized_participants(ctx)
     if not participants:
         ctx.say("no randomized participants: no SOFA days.")
         return
-    planned = ctx.data.setdefault("planned_deaths", {})
-    courses: dict[str, int] = {}
     forms = 0
     with endpoints_deferred():
-        for p in participants:
-            actor = ctx.site_users.get((p.site.code, "coordinator")) or ctx.site_users.get((p.site.code, "investigator"))
-            if actor is None or p.sofa_sofaday_set.exists():
-                continue
-            fate = fates.get(p.pk, {})
-            died_at = fate.get("died_at")
-            course, days, death_day = trajectory(rng, dies=died_at is not None)
-            if died_at is not None:
-                death_day = day_of_moment(p, died_at)
-            stop_day = fate.get("stop_day") if fate.get("stop") == "everything" else None
-            courses[course] = courses.get(course, 0) + 1
-            if death_day:
-                planned[p.pk] = death_day
-            for day, sub in enumerate(days, start=1):
-                if (death_day and day >= death_day) or (stop_day and day > stop_day) or date_of_day(p, day) > today:
-                    break
-                # Occasional missing days (day 1 rarely: those participants are not evaluable).
-                if rng.random() < (0.02 if day == 1 else 0.06):
-                    continue
-                missing = {c for c in COMPONENTS if rng.random() < 0.07}
-                form_create(actor=actor, spec=SOFA_DAY, participant=p, submit=True,
-                            data={"day": day, **raw_values(sub, rng, missing)})
+        for p, actor, entries in _plans(ctx, participants):
+            for data in entries:
+                form_create(actor=actor, spec=SOFA_DAY, participant=p, submit=True, data=data)
                 forms += 1
+    courses = ctx.data["sofa_courses"]
     ctx.say(f"{forms} SOFA days for {sum(courses.values())} participants ({courses}); endpoints derived.")
 
 
-register_step(generate, order=80)
+def generate_bulk(ctx: SyntheticContext) -> None:
+    """SOFA days at scale, inserted in batches. A day's score carries missing components forward
+    from the participant's last observed day (sofa.md), which a save reads from the database
+    (``derivation.previous_score``); here each participant's days are entered in day order and
+    each is scored by the same ``derivation.apply_score`` from the previous day's
+    ``derivation.stored_score``, exactly as the services' re-scoring of a series does. The
+    endpoints are re-derived once the deaths are in (the outcomes step)."""
+    participants = randomized_participants(ctx)
+    w = ctx.writer
+    forms = 0
+    for k, (p, actor, entries) in enumerate(_plans(ctx, participants), start=1):
+        previous: list[Any] = [None]
+        for data in entries:
+            form = w.form(SOFA_DAY, p, data, actor=actor, at=entered_at(bounds_of_day(p, data["day"])[1]),
+                          derive=lambda f, prev=previous: derivation.apply_score(f, prev[0]))
+            previous[0] = derivation.stored_score(form) or previous[0]
+            forms += 1
+        if k % 500 == 0:
+            ctx.progress("sofa", k, len(participants))
+    courses = ctx.data.get("sofa_courses", {})
+    ctx.say(f"{forms} SOFA days in bulk for {sum(courses.values())} participants ({courses}).")
+
+
+register_step(generate, order=80, bulk=generate_bulk)
