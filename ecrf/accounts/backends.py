@@ -15,6 +15,7 @@ from typing import Any
 from axes.backends import AxesStandaloneBackend
 from django.conf import settings
 from django.contrib.auth import backends as auth_backends
+from django.contrib.auth import get_user_model
 from django.db.models import Aggregate, CharField, OuterRef, Subquery, TextField
 from django.db.models.functions import Cast
 from django.http import HttpRequest
@@ -23,6 +24,7 @@ from rest_framework.authentication import TokenAuthentication
 from django.shortcuts import render
 from axes.handlers.proxy import AxesProxyHandler
 
+from ecrf.accounts.roles import Role
 from ecrf.accounts.selectors import studies
 from ecrf.accounts.views import LoginForm
 
@@ -56,10 +58,6 @@ class ModelBackend(auth_backends.ModelBackend):
     request, as the separate queries were: a role or site taken away applies to the next request."""
 
     def get_user(self, user_id: Any) -> Any:
-        from django.contrib.auth import get_user_model
-
-        from ecrf.accounts.roles import Role
-
         model = get_user_model()
         groups = model.groups.through.objects.filter(user=OuterRef("pk")).values("user")
         sites = model.sites.through.objects.filter(user=OuterRef("pk")).values("user")

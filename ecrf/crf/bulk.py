@@ -29,12 +29,14 @@ from unittest import mock
 from django.db import models, transaction
 from django.utils import timezone
 
+from ecrf.audit import models as audit_models
 from ecrf.audit.models import append_many_to_chain
 from ecrf.core.errors import DomainError, ErrorCode
 from ecrf.core.validation import full_clean_or_400
 from ecrf.crf.models import CRF, EntryStatus
 from ecrf.crf.registry import FormSpec
-from ecrf.crf.services import coerce_data
+from ecrf.crf.services import coerce_data, form_create
+from ecrf.study.models import Study
 
 Problems = Callable[[CRF], dict[str, str]]
 
@@ -127,8 +129,6 @@ def history_deferred(writer: BulkWriter) -> Iterator[None]:
     head lock per table (``append_many_to_chain``) instead of one lock and three statements per
     row. One transaction: the live rows never commit without their history. Nothing inside may
     read the history it writes."""
-    from ecrf.audit import models as audit_models
-
     pending: dict[type[models.Model], list[models.Model]] = {}
 
     def defer(instance: models.Model) -> None:
@@ -146,8 +146,6 @@ def history_deferred(writer: BulkWriter) -> Iterator[None]:
 def protocol_fixed() -> Iterator[None]:
     """The running study's protocol, read once: every hook asks ``current_protocol()``, one
     query per call; a generator run does not change the study."""
-    from ecrf.study.models import Study
-
     protocol = Study.objects.current_protocol()
     with mock.patch.object(type(Study.objects), "current_protocol", lambda self: protocol):
         yield
@@ -165,6 +163,4 @@ def enter(ctx: Any, spec: FormSpec, participant: Any, data: dict[str, Any], *, a
     hooks, batched) at scale. ``at``: when it was entered (now if not given)."""
     if getattr(ctx, "bulk", False):
         return ctx.writer.form(spec, participant, data, actor=actor, at=at or timezone.now())
-    from ecrf.crf.services import form_create
-
     return form_create(actor=actor, spec=spec, participant=participant, data=data, submit=True)

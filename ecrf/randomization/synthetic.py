@@ -60,14 +60,7 @@ def generate(ctx: SyntheticContext) -> None:
             with simulated_now(decided):
                 consent_record_patient_decision(actor=actor, consent=consent, decision="confirmed", decided_at=decided,
                                                 version=consent.version, form_version="v2.0")
-    ctx.data["randomized"] = randomized
-    if len(randomized) >= 10:
-        target = randomized[len(randomized) // 2]
-        investigator = ctx.site_users[(target.site.code, Role.INVESTIGATOR)]
-        participant_emergency_unblind(actor=investigator, participant=target, password=DEMO_PASSWORD,
-                                      reason="Suspected severe drug reaction; treating team must know the product")
-        ctx.say(f"{target.subject_id} emergency unblinded by {investigator.username}.")
-    ctx.say(f"{len(randomized)} participants randomized; {AllocationList.objects.count()} allocation list(s).")
+    _randomized_done(ctx, randomized)
 
 
 def generate_bulk(ctx: SyntheticContext) -> None:
@@ -130,6 +123,15 @@ def generate_bulk(ctx: SyntheticContext) -> None:
     w.update(Participant, marked, ["subject_id", "randomized_at", "version"])
     Stratum.objects.bulk_update(strata.values(), ["next_sequence"])
     SubjectCounter.objects.bulk_update(counters.values(), ["last_number"])
+    _randomized_done(ctx, randomized)
+
+
+register_step(generate, order=30, bulk=generate_bulk)
+
+
+def _randomized_done(ctx: SyntheticContext, randomized: list[Participant]) -> None:
+    """What both paths end with: the randomized participants for the later steps, and one
+    emergency unblinding in a trial of ten or more (the audited path the demo shows)."""
     ctx.data["randomized"] = randomized
     if len(randomized) >= 10:
         target = randomized[len(randomized) // 2]
@@ -138,6 +140,3 @@ def generate_bulk(ctx: SyntheticContext) -> None:
                                       reason="Suspected severe drug reaction; treating team must know the product")
         ctx.say(f"{target.subject_id} emergency unblinded by {investigator.username}.")
     ctx.say(f"{len(randomized)} participants randomized; {AllocationList.objects.count()} allocation list(s).")
-
-
-register_step(generate, order=30, bulk=generate_bulk)

@@ -5,6 +5,7 @@ from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError
 
 from ecrf.core.synthetic import SERVICE_SAMPLE, SyntheticContext, run_pipeline
+from ecrf.crf.bulk import BulkWriter, protocol_fixed
 
 # From this many participants the generator inserts in bulk unless told otherwise (--no-bulk):
 # through the services a participant costs about 1,900 queries (6.6 s on PostgreSQL).
@@ -52,8 +53,6 @@ def generate(*, participants: int, seed: int, bulk: bool, out=None, skip=()) -> 
     ctx = SyntheticContext(participants=participants, seed=seed, rng=random.Random(seed), bulk=bulk)
     if not bulk:
         return run_pipeline(ctx, out=out, skip=skip)
-    from ecrf.crf.bulk import BulkWriter, protocol_fixed
-
     ctx.writer = BulkWriter()
     if out is not None:
         ctx.on_progress = Progress(out)
