@@ -10,12 +10,15 @@ configuration (``Protocol.max_failed_logins``, ``Protocol.lockout_minutes``).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Any
 
 from axes.backends import AxesStandaloneBackend
 from django.conf import settings
 from django.contrib.auth import backends as auth_backends
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connections, router
 from django.db.models import Aggregate, CharField, OuterRef, Subquery, TextField
 from django.db.models.functions import Cast
 from django.http import HttpRequest
@@ -55,24 +58,46 @@ class ModelBackend(auth_backends.ModelBackend):
     reads with the user, in the same query, what nearly every request asks next: the role
     codes, the member sites and the first member site's time zone (``ecrf.accounts.roles``
     and ``selectors`` cache them on the user for the request). They are read fresh on every
-    request, as the separate queries were: a role or site taken away applies to the next request."""
+    request, as the separate queries were: a role or site taken away applies to the next request.
+
+    The query is compiled once per database (``_session_user_sql``): compiling its three
+    aggregate subqueries cost several times what running it costs, on every request."""
 
     def get_user(self, user_id: Any) -> Any:
         model = get_user_model()
-        groups = model.groups.through.objects.filter(user=OuterRef("pk")).values("user")
-        sites = model.sites.through.objects.filter(user=OuterRef("pk")).values("user")
-        first_site = model.sites.field.related_model.objects.filter(members=OuterRef("pk")).order_by("code")
-        user = (model._default_manager
-                .annotate(held_role_codes=Subquery(groups.annotate(j=_Joined("group__name")).values("j")),
-                          held_site_ids=Subquery(sites.annotate(j=_Joined(Cast("site_id", CharField()))).values("j")),
-                          first_site_zone=Subquery(first_site.values("time_zone")[:1]))
-                .filter(pk=user_id).first())
+        db = router.db_for_read(model)
+        sql, params = _session_user_sql(db, connections[db].vendor)
+        user = next(iter(model._default_manager.db_manager(db).raw(
+            sql, [user_id if p == _SENTINEL else p for p in params])), None)
         if user is None or not self.user_can_authenticate(user):
             return None
         user._role_cache = frozenset((user.held_role_codes or "").split(",")) & frozenset(Role.values)
         user._site_cache = frozenset(int(pk) for pk in (user.held_site_ids or "").split(",") if pk)
         user._first_site_tz = user.first_site_zone
         return user
+
+
+# The user id the compiled query is built with, replaced by the real one on each call.
+_SENTINEL = -7_205_519
+
+
+@functools.cache
+def _session_user_sql(db: str, vendor: str) -> tuple[str, tuple[Any, ...]]:
+    """The SQL and parameters of the session user's query, with ``_SENTINEL`` for the user id
+    (cached per database alias and vendor; the query's shape never changes at run time)."""
+    model = get_user_model()
+    groups = model.groups.through.objects.filter(user=OuterRef("pk")).values("user")
+    sites = model.sites.through.objects.filter(user=OuterRef("pk")).values("user")
+    first_site = model.sites.field.related_model.objects.filter(members=OuterRef("pk")).order_by("code")
+    query = (model._default_manager.using(db)
+             .annotate(held_role_codes=Subquery(groups.annotate(j=_Joined("group__name")).values("j")),
+                       held_site_ids=Subquery(sites.annotate(j=_Joined(Cast("site_id", CharField()))).values("j")),
+                       first_site_zone=Subquery(first_site.values("time_zone")[:1]))
+             .filter(pk=_SENTINEL)).query
+    sql, params = query.get_compiler(using=db).as_sql()
+    if list(params).count(_SENTINEL) != 1:
+        raise ImproperlyConfigured("the session user's compiled query must take the user id exactly once")
+    return sql, tuple(params)
 
 
 def failure_limit(request: HttpRequest | None, credentials: dict | None) -> int:
