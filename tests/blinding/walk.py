@@ -97,6 +97,15 @@ def _participants(*, with_arm: bool = False) -> list[Any]:
     return list(found.values_list("pk", flat=True))
 
 
+def _first_of_each_phenotype() -> list[Any]:
+    """The first randomized participant of each phenotype (the stratum that decides what an arm
+    means: anakinra or interferon-gamma against placebo)."""
+    first: dict[str, Any] = {}
+    for participant, phenotype in Assignment.objects.order_by("participant_id").values_list("participant_id", "phenotype"):
+        first.setdefault(phenotype, participant)
+    return sorted(first.values())
+
+
 def _study_days() -> list[int]:
     days = {day_of_moment(a.participant, a.started_at) for a in Administration.objects.select_related("participant__site")
             .exclude(started_at=None)}
@@ -134,19 +143,36 @@ def _api(p: Pattern) -> list[dict[str, Any]] | None:
     return [{kwarg: v} for v in objects(model, getattr(view, "lookup_field", "pk"))]
 
 
-def _forms() -> list[dict[str, Any]]:
-    return [{"slug": spec.slug, "form_id": pk} for spec in all_specs() for pk in objects(spec.model)]
+def _forms(*, one_per_phenotype: bool = False) -> list[dict[str, Any]]:
+    """The forms of each kind: the first of each randomized participant, or with
+    ``one_per_phenotype`` only those of the first randomized participant of each phenotype."""
+    if not one_per_phenotype:
+        return [{"slug": spec.slug, "form_id": pk} for spec in all_specs() for pk in objects(spec.model)]
+    chosen = set(_first_of_each_phenotype())
+    out = []
+    for spec in all_specs():
+        first: dict[Any, Any] = {}
+        for pk, participant in spec.model.objects.filter(participant_id__in=chosen).order_by("pk").values_list(
+                "pk", "participant_id"):
+            first.setdefault(participant, pk)
+        out += [{"slug": spec.slug, "form_id": pk} for pk in sorted(first.values())]
+    return out
 
 
+# The pages that show a participant's data (the participant, its history, casebook, each form and
+# its history) are walked for every randomized participant. The pages of an action on one form or
+# participant (a new form of a kind, a status change) are one view and template for every form of
+# a kind, with the participant's header: they are walked for the first randomized participant of
+# each phenotype, whose arm differs between the worlds like every other's (that header is walked
+# for every participant on the participant pages).
 HTML: dict[str, Callable[[], list[dict[str, Any]]]] = {
     "notifications:mark-read": lambda: [{"pk": v} for v in objects(Notification, "public_id")],
     "crf:participant-detail": lambda: [{"pk": pk} for pk in _participants()],
     "crf:participant-history": lambda: [{"pk": pk} for pk in _participants()],
-    # A participant and a second argument (a form kind, a study day): the participants with an arm.
-    "crf:form-new": lambda: [{"pk": pk, "slug": s.slug} for pk in _participants(with_arm=True) for s in all_specs()],
+    "crf:form-new": lambda: [{"pk": pk, "slug": s.slug} for pk in _first_of_each_phenotype() for s in all_specs()],
     "crf:form-detail": _forms,
     "crf:form-history": _forms,
-    "crf:form-status": lambda: [{**f, "action": a} for f in _forms() for a in _STATUS_ACTIONS],
+    "crf:form-status": lambda: [{**f, "action": a} for f in _forms(one_per_phenotype=True) for a in _STATUS_ACTIONS],
     "screening:detail": lambda: [{"pk": pk} for pk in _participants()],
     "screening:consent-decision": lambda: _pks(Consent),
     "screening:consent-withdraw": lambda: _pks(Consent),
