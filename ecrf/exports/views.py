@@ -79,7 +79,8 @@ class CutForm(forms.Form):
     label = forms.CharField(label=gettext_lazy("Label"), max_length=200,
                             help_text=gettext_lazy("For example “DSMB interim 1”."))
     cutoff_at = EntryDateTimeField(label=gettext_lazy("Cut-off (date and time)"))
-    closed = forms.BooleanField(label=gettext_lazy("Closed (unblinded): for the DSMB's closed report"), required=False)
+    closed = forms.BooleanField(label=gettext_lazy("Closed (unblinded)"), required=False,
+                                help_text=gettext_lazy("For the DSMB's closed report: only the statistician and the DSMB open it."))
 
 
 def _cuts_page(request: HttpRequest, form: CutForm, *, status: int = 200, error: str = "") -> HttpResponse:

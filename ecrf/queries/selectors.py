@@ -13,6 +13,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
@@ -42,6 +43,13 @@ def can_work_with_queries(user: Any) -> bool:
 
 def is_data_team(user: Any) -> bool:
     return bool(user_roles(user) & DATA_TEAM_ROLES)
+
+
+def site_answerers(site_id: Any, roles: Any = SITE_ANSWER_ROLES) -> QuerySet[Any]:
+    """The active users who answer queries at site ``site_id`` (holders of one of ``roles``,
+    the site's answering roles by default)."""
+    return (get_user_model().objects.filter(is_active=True, groups__name__in=sorted(roles), sites=site_id)
+            .distinct())
 
 
 def _scope(user: Any) -> Q | None:

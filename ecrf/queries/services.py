@@ -59,7 +59,14 @@ from ecrf.queries.models import (
     RunState,
     RunTrigger,
 )
-from ecrf.queries.selectors import DATA_TEAM_ROLES, RUN_ROLES, SITE_ANSWER_ROLES, problem_still_found, queries_for
+from ecrf.queries.selectors import (
+    DATA_TEAM_ROLES,
+    RUN_ROLES,
+    SITE_ANSWER_ROLES,
+    problem_still_found,
+    queries_for,
+    site_answerers,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -448,9 +455,8 @@ def answerers(query: Query) -> list[User]:
     active holders of its assigned role there; else every investigator and coordinator there."""
     if query.assignee_id is not None:
         return [query.assignee] if query.assignee.is_active else []
-    roles = [query.assignee_role] if query.assignee_role else sorted(SITE_ANSWER_ROLES)
-    return list(User.objects.filter(is_active=True, groups__name__in=roles, sites=query.participant.site_id)
-                .distinct().order_by("pk"))
+    roles = [query.assignee_role] if query.assignee_role else SITE_ANSWER_ROLES
+    return list(site_answerers(query.participant.site_id, roles).order_by("pk"))
 
 
 def _notify_answerers(query: Query) -> None:
@@ -476,9 +482,7 @@ def query_assign(*, actor: User, query: Query, assignee: User | None = None, rol
         raise DomainError(QueryError.BAD_ASSIGNEE, "Only the site's investigators or coordinators answer queries.",
                           fields={"role": f"Choose one of: {', '.join(sorted(SITE_ANSWER_ROLES))}."})
     if assignee is not None:
-        at_site = User.objects.filter(pk=assignee.pk, is_active=True, groups__name__in=SITE_ANSWER_ROLES,
-                                      sites=query.participant.site_id).exists()
-        if not at_site:
+        if not site_answerers(query.participant.site_id).filter(pk=assignee.pk).exists():
             raise DomainError(QueryError.BAD_ASSIGNEE,
                               f"{assignee.get_username()} is not an active investigator or coordinator of site "
                               f"{query.participant.site.code}.", fields={"assignee": "Choose someone at the participant's site."})

@@ -28,7 +28,7 @@ from ecrf.crf.selectors import can_read_forms, form_get
 from ecrf.queries import services
 from ecrf.queries.errors import QueryError
 from ecrf.queries.labels import field_label, form_label
-from ecrf.queries.models import QueryState
+from ecrf.queries.models import UNRESOLVED_STATES, QueryState
 from ecrf.queries.selectors import (
     AGE_BANDS,
     CATALOGUE_ROLES,
@@ -45,6 +45,7 @@ from ecrf.queries.selectors import (
     queries_for,
     query_counts,
     query_get,
+    site_answerers,
 )
 
 PAGE_SIZE = 50
@@ -181,14 +182,12 @@ def _available(user: Any, query: Any) -> list[str]:
     return out
 
 
-UNRESOLVED = (QueryState.OPEN, QueryState.ANSWERED)
 
 
 def _assign_choices(query: Any) -> list[tuple[str, str]]:
     """Who the data team may assign ``query`` to: the site's answering roles, then each person."""
     labels = dict(Role.choices)
-    people = User.objects.filter(is_active=True, groups__name__in=SITE_ANSWER_ROLES,
-                                 sites=query.participant.site_id).distinct().order_by("last_name", "username")
+    people = site_answerers(query.participant.site_id).order_by("last_name", "username")
     return ([("", _("The site's investigators and coordinators"))]
             + [(f"role:{r}", _("Any %(role)s of the site") % {"role": str(labels[r]).lower()}) for r in sorted(SITE_ANSWER_ROLES)]
             + [(f"user:{u.pk}", u.get_full_name() or u.get_username()) for u in people])
@@ -246,7 +245,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         "field_label": field_label(query.form_key, query.field), "form_url": form_url, "error": error,
         "actions": [(n, _BUTTONS[n]) for n in available], "text_form": TextForm(request.POST or None),
         "data_team": is_data_team(request.user),
-        "assign_choices": _assign_choices(query) if is_data_team(request.user) and query.state in UNRESOLVED else [],
+        "assign_choices": _assign_choices(query) if is_data_team(request.user) and query.state in UNRESOLVED_STATES else [],
         "assigned": f"user:{query.assignee_id}" if query.assignee_id else (f"role:{query.assignee_role}" if query.assignee_role else "")},
         status=status)
 
