@@ -21,13 +21,18 @@ from ecrf.schedule.days import date_of_day, day_of_date, day_of_moment, zone_of
 from ecrf.study.services import current_protocol
 
 
-def validate_administration(form: Administration) -> dict[str, str]:
-    p = form.participant
-    entry = AdministrationEntry(
+def administration_entry(form: Administration) -> AdministrationEntry:
+    """What the rules judge of an administration form (also the bulk generator's input)."""
+    return AdministrationEntry(
         route=form.route, dose_number=form.dose_number, given=form.given, reason_not_given=form.reason_not_given,
         reason_other=form.reason_other, started_at=form.started_at, duration_minutes=form.duration_minutes,
         volume_ml=form.volume_ml, interrupted=form.interrupted, interruption_minutes=form.interruption_minutes,
         interruption_notes=form.interruption_notes)
+
+
+def validate_administration(form: Administration) -> dict[str, str]:
+    p = form.participant
+    entry = administration_entry(form)
     death = death_for(p)
     withdrawal = adapters.withdrawal_for(p)
     context = AdministrationContext(

@@ -18,7 +18,8 @@ from ecrf.crf.bulk import entered_at, history_deferred
 from ecrf.crf.listeners import Write, WriteAction
 from ecrf.crf.services import form_create
 from ecrf.dosing.listeners import administration_written
-from ecrf.dosing.rules import AdministrationContext, AdministrationEntry, administration_problems
+from ecrf.dosing.hooks import administration_entry
+from ecrf.dosing.rules import AdministrationContext, administration_problems
 from ecrf.dosing.specs import ADMINISTRATION, DISCONTINUATION
 from ecrf.schedule import timeline
 from ecrf.schedule.days import date_of_day
@@ -114,7 +115,7 @@ def generate_bulk(ctx: Any) -> None:
                                             died_at=fate.get("died_at"), treatment_withdrawn_on=stopped_on,
                                             route_discontinued_on=stopped_on)
             form = w.form(ADMINISTRATION, p, data, actor=actor, at=entered_at(data.get("started_at") or first),
-                          problems=lambda f, c=context: administration_problems(_entry(f), context=c, protocol=protocol, now=now))
+                          problems=lambda f, c=context: administration_problems(administration_entry(f), context=c, protocol=protocol, now=now))
             doses += 1
             missed += not data["given"]
             late = (is_first and p.pk in sepsis3
@@ -129,14 +130,6 @@ def generate_bulk(ctx: Any) -> None:
             administration_written(Write(key=ADMINISTRATION.key, instance=form, actor=actor, action=WriteAction.SUBMITTED))
     ctx.say(f"{doses} administrations recorded in bulk ({missed} missed doses, each a system deviation); "
             f"{ctx.data.get('withdrawals', 0)} withdrawals of consent.")
-
-
-def _entry(form: Any) -> AdministrationEntry:
-    return AdministrationEntry(
-        route=form.route, dose_number=form.dose_number, given=form.given, reason_not_given=form.reason_not_given,
-        reason_other=form.reason_other, started_at=form.started_at, duration_minutes=form.duration_minutes,
-        volume_ml=form.volume_ml, interrupted=form.interrupted, interruption_minutes=form.interruption_minutes,
-        interruption_notes=form.interruption_notes)
 
 
 def _withdraw_consent(actor: User, participant: Any, stop: str, on: dt.date) -> int:
