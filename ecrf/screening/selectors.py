@@ -2,7 +2,7 @@
 randomization, exports):
 
 - ``screening_outcome(participant) -> ScreeningOutcome | None``
-- ``withdrawal_for(participant) -> Withdrawal | None``
+- ``withdrawal_for(participant) -> Withdrawal | None``; ``withdrawals_for(participant_ids)`` (one query)
 - ``phenotypes_for(participant_ids) -> dict[int, str | None]`` (one query)
 
 These take a participant the caller has already fetched through a scoped selector
@@ -92,10 +92,17 @@ def screening_outcome(participant: Participant) -> ScreeningOutcome | None:
 
 
 def withdrawal_for(participant: Participant) -> Withdrawal | None:
-    consent = consent_for(participant)
-    if consent is None or not consent.withdrawal_type or consent.withdrawn_on is None:
-        return None
-    return Withdrawal(type=consent.withdrawal_type, date=consent.withdrawn_on)
+    return withdrawals_for([participant.pk]).get(participant.pk)
+
+
+def withdrawals_for(participant_ids: Iterable[int]) -> dict[int, Withdrawal]:
+    """The withdrawal of each participant that withdrew, in one query: recorded on the latest
+    live consent entry (as ``consent_for`` reads it)."""
+    latest: dict[int, Consent] = {}
+    for consent in Consent.objects.filter(participant_id__in=list(participant_ids), status__in=_LIVE).order_by("participant_id", "pk"):
+        latest[consent.participant_id] = consent  # the latest live entry wins
+    return {pid: Withdrawal(type=c.withdrawal_type, date=c.withdrawn_on) for pid, c in latest.items()
+            if c.withdrawal_type and c.withdrawn_on is not None}
 
 
 def phenotypes_for(participant_ids: Iterable[int]) -> dict[int, str | None]:
@@ -211,4 +218,5 @@ __all__ = [
     "screening_outcome",
     "screening_report",
     "withdrawal_for",
+    "withdrawals_for",
 ]
