@@ -152,6 +152,23 @@ def test_each_participants_schedule_is_the_one_it_gets_alone(results):
     assert {"queried", "verified"} <= overlays
 
 
+def test_each_overlay_reaches_the_entries_it_covers_and_no_others(results):
+    dosed, dead, withdrawn, stopped, other = results["pks"]
+
+    def marks(pk: int) -> list[tuple[Any, frozenset[str]]]:
+        return [(f.slot.label, f.overlays) for f in results["together"][pk].forms if f.entry is not None]
+
+    # The site freeze covers site B's participant, the participant freeze the withdrawn one.
+    assert marks(other) and all("frozen" in m for _, m in marks(other))
+    assert marks(withdrawn) and all("frozen" in m for _, m in marks(withdrawn))
+    # The form lock, the released query and the verification are on dosed's first IV dose only.
+    assert {label for label, m in marks(dosed) if m} == {"IV study drug dose 1"}
+    assert {"locked", "queried", "verified"} <= dict(marks(dosed))["IV study drug dose 1"]
+    # The casebook signature covers the dead participant's entries (none is a draft), no one else's.
+    assert marks(dead) and all(m == {"signed"} for _, m in marks(dead))
+    assert all(not m for _, m in marks(stopped))
+
+
 def test_the_query_count_does_not_depend_on_the_number_of_participants(results):
     assert results["queries_two"] == results["queries_all"]
 
