@@ -108,11 +108,16 @@ def build_schedule(participant: Any, *, now: Any = None) -> Schedule:
     return build_schedules([participant], now=now)[participant.pk]
 
 
-def build_schedules(participants: Iterable[Any], *, now: Any = None) -> dict[Any, Schedule]:
+def build_schedules(participants: Iterable[Any], *, now: Any = None, overlays: bool = True) -> dict[Any, Schedule]:
     """participant pk -> schedule, for many participants at a fixed number of queries: one per
     scheduled form table, the deaths, the withdrawals, the discontinuations, the freeze/lock
     scopes and what each state provider needs, whatever the number of participants (the
-    caller chunks a very large set to bound memory). Every participant must be randomized."""
+    caller chunks a very large set to bound memory). Every participant must be randomized.
+
+    ``overlays=False`` skips the freeze/lock scopes and the state providers: each entry's state
+    is then its own status only (draft, entered, not done) and no form has overlays, while the
+    slots, windows, expectations and the states of missing forms are unchanged. Only for a
+    caller that reads nothing an overlay changes (the participant page's header)."""
     participants = list(participants)
     for participant in participants:
         if participant.randomized_at is None:
@@ -136,10 +141,12 @@ def build_schedules(participants: Iterable[Any], *, now: Any = None) -> dict[Any
     # The content types of every scheduled form at once (cached by Django after the first call),
     # so the cost does not depend on which forms have entries yet.
     cts = {model: ct.pk for model, ct in ContentType.objects.get_for_models(*{s.model for s in specs.values()}).items()}
-    overlays = _lock_overlays(participants, all_entries, cts)
-    for provider in _STATE_PROVIDERS:
-        for k, states in provider(participants, all_entries).items():
-            overlays.setdefault(k, set()).update(states)
+    marks: dict[tuple[int, int], set[str]] = {}
+    if overlays:
+        marks = _lock_overlays(participants, all_entries, cts)
+        for provider in _STATE_PROVIDERS:
+            for k, states in provider(participants, all_entries).items():
+                marks.setdefault(k, set()).update(states)
     now = now or timezone.now()
     out: dict[Any, Schedule] = {}
     for participant in participants:
@@ -150,7 +157,7 @@ def build_schedules(participants: Iterable[Any], *, now: Any = None) -> dict[Any
         for d in discontinuations.get(participant.pk, []):
             for route in (("iv", "sc") if d.route == "both" else (d.route,)):
                 ctx.discontinued[route] = min(ctx.discontinued.get(route, d.discontinued_on), d.discontinued_on)
-        out[participant.pk] = _schedule_of(ctx, visits, specs, entries[participant.pk], cts, overlays)
+        out[participant.pk] = _schedule_of(ctx, visits, specs, entries[participant.pk], cts, marks)
     return out
 
 

@@ -9,10 +9,12 @@ at the end); everything is computed there and the tests compare the results.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import pytest
 from django.db import connection, transaction
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from ecrf.accounts.roles import Role
@@ -98,7 +100,7 @@ def _trial() -> dict[str, Any]:
 
     # Screened and not eligible: no schedule, blocks nothing.
     failure = screen(site, site_a, "SCR-FAIL1", age=15).participant
-    return {"randomized": [dosed, dead, withdrawn, stopped, other], "failure": failure}
+    return {"randomized": [dosed, dead, withdrawn, stopped, other], "failure": failure, "coordinator": site}
 
 
 def _fresh(pks: list[int]) -> list[Participant]:
@@ -121,6 +123,7 @@ def results(django_db_setup, django_db_blocker) -> dict[str, Any]:  # noqa: ANN0
         out: dict[str, Any] = {"pks": pks}
         out["alone"] = {pk: build_schedule(_fresh([pk])[0], now=NOW) for pk in pks}
         out["together"] = build_schedules(_fresh(pks), now=NOW)
+        out["bare"] = build_schedules(_fresh(pks), now=NOW, overlays=False)
         build_schedules(_fresh(pks), now=NOW)  # the per-process caches (content types) warm
         _, out["queries_two"] = _count(lambda: build_schedules(_fresh(pks[:2]), now=NOW))
         _, out["queries_all"] = _count(lambda: build_schedules(_fresh(pks), now=NOW))
@@ -135,6 +138,9 @@ def results(django_db_setup, django_db_blocker) -> dict[str, Any]:  # noqa: ANN0
         finally:
             blockers.SCHEDULE_CHUNK = chunk
         out["failure_pk"] = trial["failure"].pk
+        client = Client()
+        client.force_login(trial["coordinator"])
+        out["pages"] = {pk: client.get(f"/participants/{pk}/").content.decode() for pk in pks[:3]}
         transaction.set_rollback(True)
     return out
 
@@ -169,6 +175,16 @@ def test_each_overlay_reaches_the_entries_it_covers_and_no_others(results):
     assert all(not m for _, m in marks(stopped))
 
 
+def test_without_overlays_only_the_states_of_entries_differ(results):
+    status_state = {"draft": "draft", "submitted": "entered", "not_done": "not_done"}
+    for pk in results["pks"]:
+        full, bare = results["together"][pk].forms, results["bare"][pk].forms
+        assert [(f.slot, f.expected, f.why_not, f.entry) for f in bare] == [(f.slot, f.expected, f.why_not, f.entry) for f in full]
+        for f, b in zip(full, bare):
+            assert not b.overlays
+            assert b.state == (status_state[b.entry.status] if b.entry is not None else f.state)
+
+
 def test_the_query_count_does_not_depend_on_the_number_of_participants(results):
     assert results["queries_two"] == results["queries_all"]
 
@@ -182,3 +198,14 @@ def test_the_gates_entry_condition_is_the_same_in_chunks(results):
     assert gate == results["gate_in_chunks_of_two"]
     named = {b.participant_id for b in gate}
     assert named and named <= set(results["pks"]) and results["failure_pk"] not in named
+
+
+def test_the_participant_page_shows_the_withdrawal_in_its_header_and_screening_panel(results):
+    dosed, dead, withdrawn = results["pks"][:3]
+    page = results["pages"][withdrawn]
+    assert re.search(r"<strong>Withdrawn:</strong> [^<]*, 2025-03-12</li>", page)
+    assert re.search(r"<dt>Withdrawal</dt><dd>[^<]*, 2025-03-12</dd>", page)
+    # The header still reads the schedule without its overlays: the missed doses of the frozen participant.
+    assert re.search(r"\d+ doses past their window", page)
+    for other in (dosed, dead):
+        assert "Withdrawn:" not in results["pages"][other] and "<dt>Withdrawal</dt>" not in results["pages"][other]
