@@ -48,7 +48,16 @@ def schedule_anchor(participant: Any, *, exclude_pk: int | None = None) -> dt.da
 
 
 def discontinuations_for(participant: Any) -> list[Discontinuation]:
-    return list(Discontinuation.objects.filter(participant_id=participant.pk, status=EntryStatus.SUBMITTED).order_by("discontinued_on"))
+    return discontinuations_by_participant([participant.pk]).get(participant.pk, [])
+
+
+def discontinuations_by_participant(participant_ids: Iterable[int]) -> dict[int, list[Discontinuation]]:
+    """participant id -> its submitted permanent discontinuations, earliest first, in one query."""
+    out: dict[int, list[Discontinuation]] = {}
+    rows = Discontinuation.objects.filter(participant_id__in=list(participant_ids), status=EntryStatus.SUBMITTED)
+    for row in rows.order_by("discontinued_on", "pk"):
+        out.setdefault(row.participant_id, []).append(row)
+    return out
 
 
 def discontinued_on(discontinuations: Iterable[Discontinuation], route: str) -> dt.date | None:

@@ -2,7 +2,7 @@
 
 Contract (read by the SOFA endpoints and safety): ``death_for(participant)`` is the submitted, non-retracted death
 record (``died_at`` aware datetime, ``study_day`` int: day 1 = randomization date, site zone) or
-None; ``death_days(ids)`` maps participant id -> study day of death, in one query.
+None (``deaths_for(ids)``: of many, in one query); ``death_days(ids)`` maps participant id -> study day of death, in one query.
 """
 
 from __future__ import annotations
@@ -16,7 +16,15 @@ from ecrf.outcomes.models import Death, EndOfStudy, VitalStatus
 
 def death_for(participant: Any) -> Death | None:
     pid = getattr(participant, "pk", participant)
-    return Death.objects.filter(participant_id=pid, status=EntryStatus.SUBMITTED).order_by("pk").first()
+    return deaths_for([pid]).get(pid)
+
+
+def deaths_for(participant_ids: Iterable[int]) -> dict[int, Death]:
+    """participant id -> its death record (the first submitted one), in one query."""
+    out: dict[int, Death] = {}
+    for death in Death.objects.filter(participant_id__in=list(participant_ids), status=EntryStatus.SUBMITTED).order_by("pk"):
+        out.setdefault(death.participant_id, death)
+    return out
 
 
 def death_days(participant_ids: Iterable[int]) -> dict[int, int]:

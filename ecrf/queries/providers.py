@@ -52,11 +52,13 @@ def query_notes(user: Any, form: Any) -> dict[str, list[FieldNote]]:
 
 
 @register_state_provider
-def queried_entries(participant: Any, entries: list[Any]) -> dict[tuple[int, int], set[str]]:
+def queried_entries(participants: list[Any], entries: list[Any]) -> dict[tuple[int, int], set[str]]:
     """"queried" on the casebook cells of entries with an unresolved query the site can see
-    (released: the grid is the site's too, so a draft never shows there). One query, also for
-    a participant with no entry yet (the schedule's cost does not depend on what is entered)."""
-    rows = (Query.objects.filter(participant_id=participant.pk, state__in=UNRESOLVED_STATES, released_at__isnull=False,
+    (released: the grid is the site's too, so a draft never shows there). One query whatever the
+    number of participants, also for participants with no entry yet (the schedule's cost does
+    not depend on what is entered)."""
+    rows = (Query.objects.filter(participant_id__in=[p.pk for p in participants], state__in=UNRESOLVED_STATES,
+                                 released_at__isnull=False,
                                  form_id__isnull=False)
             .values_list("form_type_id", "form_id").distinct())
     return {(ct, pk): {"queried"} for ct, pk in rows}

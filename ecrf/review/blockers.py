@@ -14,7 +14,7 @@ from ecrf.crf.models import Participant
 from ecrf.review import selectors
 from ecrf.review.gate import Blocker, register_blocker
 from ecrf.schedule.engine import State
-from ecrf.schedule.selectors import build_schedule
+from ecrf.schedule.selectors import build_schedules
 
 _MISSING = {State.UPCOMING, State.DUE, State.OVERDUE, State.DRAFT}
 
@@ -24,19 +24,33 @@ def _randomized(site_id: Any) -> list[Participant]:
     return list(qs if site_id is None else qs.filter(site_id=site_id))
 
 
+# Participants whose schedules are built together: the queries per chunk are a fixed number,
+# and the rows held in memory are bounded by the chunk, not by the trial.
+SCHEDULE_CHUNK = 500
+
+
 @register_blocker
 def entry_blockers(site_id: Any) -> list[Blocker]:
-    # One schedule per randomized participant: the schedule is the only definition of "expected".
+    # The schedule of each randomized participant is the only definition of "expected"; they are
+    # built set-based, a chunk of participants at a time.
+    participants = _randomized(site_id)
     out = []
-    for p in _randomized(site_id):
-        missing = [f for f in build_schedule(p).forms if f.expected and f.state in _MISSING]
-        if missing:
-            names = ", ".join(f.slot.label for f in missing[:5]) + (" ..." if len(missing) > 5 else "")
-            count = ngettext("%(n)d expected form not entered or still a draft",
-                             "%(n)d expected forms not entered or still drafts", len(missing)) % {"n": len(missing)}
-            out.append(Blocker("entry", f"{p.label} (site {p.site.code}): {count}: {names}", p.pk,
-                               reverse("schedule:casebook", args=[p.pk])))
+    for start in range(0, len(participants), SCHEDULE_CHUNK):
+        chunk = participants[start:start + SCHEDULE_CHUNK]
+        schedules = build_schedules(chunk)
+        out += [b for p in chunk if (b := _entry_blocker(p, schedules[p.pk].forms)) is not None]
     return out
+
+
+def _entry_blocker(p: Participant, forms: list[Any]) -> Blocker | None:
+    missing = [f for f in forms if f.expected and f.state in _MISSING]
+    if not missing:
+        return None
+    names = ", ".join(f.slot.label for f in missing[:5]) + (" ..." if len(missing) > 5 else "")
+    count = ngettext("%(n)d expected form not entered or still a draft",
+                     "%(n)d expected forms not entered or still drafts", len(missing)) % {"n": len(missing)}
+    return Blocker("entry", f"{p.label} (site {p.site.code}): {count}: {names}", p.pk,
+                   reverse("schedule:casebook", args=[p.pk]))
 
 
 @register_blocker

@@ -1,6 +1,6 @@
 """Reads this app needs from screening and randomization, behind one small adapter each.
 
-They read ``ecrf.screening.selectors``: ``withdrawal_for(participant)`` (the withdrawal of consent
+They read ``ecrf.screening.selectors``: ``withdrawals_for(participant_ids)`` (the withdrawal of consent
 recorded through ``ecrf.screening.services.consent_withdraw``: ``type`` in 'treatment' |
 'data_collection' | 'data_use' and a ``date``) and ``screening_outcome(participant)`` (its
 ``sepsis3_at``). The schedule, dosing and outcomes code call only these functions, so that what
@@ -11,6 +11,7 @@ randomized without a screening form has no withdrawal and no known Sepsis-3 time
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,10 +30,13 @@ class Withdrawal:
 
 def withdrawal_for(participant: Any) -> Withdrawal | None:
     """The participant's withdrawal (type and date), or None."""
-    found = screening.withdrawal_for(participant)
-    if found is None:
-        return None
-    return Withdrawal(type=str(found.type), date=found.date)
+    return withdrawals_for([participant.pk]).get(participant.pk)
+
+
+def withdrawals_for(participant_ids: Iterable[int]) -> dict[int, Withdrawal]:
+    """participant id -> withdrawal, for those that withdrew (one query whatever their number)."""
+    return {pid: Withdrawal(type=str(found.type), date=found.date)
+            for pid, found in screening.withdrawals_for(participant_ids).items()}
 
 
 def sepsis3_at_for(participant: Any) -> dt.datetime | None:

@@ -12,7 +12,7 @@ from ecrf.accounts.roles import CASEBOOK_READ_ROLES, user_roles
 from ecrf.crf.panels import HeaderItem, Panel, register_header, register_panel
 from ecrf.schedule import timeline
 from ecrf.schedule.engine import State
-from ecrf.schedule.selectors import build_schedule
+from ecrf.schedule.selectors import build_schedules
 from ecrf.study.visits import END_OF_STUDY
 
 
@@ -28,7 +28,9 @@ def schedule_header(user: Any, participant: Any) -> list[HeaderItem]:
     """Study day and where the participant is in the schedule; doses past their window."""
     if not participant.is_randomized or not user_roles(user) & CASEBOOK_READ_ROLES:
         return []
-    schedule = build_schedule(participant)
+    # The header reads the windows, the missing doses and whether end of study is entered:
+    # nothing a freeze, lock, query, verification or signature changes, so none is read.
+    schedule = build_schedules([participant], overlays=False)[participant.pk]
     ctx = schedule.context
     day = timeline.study_day(ctx.now, randomized_at=participant.randomized_at, tz=ctx.tz)
     # Today's study day means something only while the participant is in the study: after a

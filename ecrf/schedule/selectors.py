@@ -1,18 +1,19 @@
 """The participant's schedule for a user: expected forms and the casebook grid.
 
-Query cost is fixed whatever the number of entered forms: the participant, the protocol, one
-query per scheduled form type, discontinuations, the freeze/lock scopes, plus what registered
-state providers and the withdrawal adapter need (each a fixed number).
+Query cost is fixed whatever the number of entered forms, and whatever the number of
+participants (``build_schedules``): the protocol, one query per scheduled form type, deaths,
+withdrawals, discontinuations, the freeze/lock scopes, plus what registered state providers need
+(each a fixed number, set-based over the participants).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Q
+from django.db.models import Q, prefetch_related_objects
 from django.utils import timezone
 
 from ecrf.accounts.roles import CASEBOOK_READ_ROLES
@@ -34,12 +35,13 @@ from ecrf.schedule.engine import (
 )
 from ecrf.study.services import current_protocol
 from ecrf.study.visits import visit_schedule
-from ecrf.dosing.selectors import discontinuations_for
-from ecrf.outcomes.selectors import death_for
+from ecrf.dosing.selectors import discontinuations_by_participant
+from ecrf.outcomes.selectors import deaths_for
 
-# (participant, entries) -> {(content type id, pk): {state, ...}}: queried / verified / signed
-# overlays from later apps; each must cost a fixed number of queries.
-StateProvider = Callable[[Any, list[Any]], dict[tuple[int, int], set[str]]]
+# (participants, their entries) -> {(content type id, pk): {state, ...}}: queried / verified /
+# signed overlays from later apps; each must cost a fixed number of queries whatever the number
+# of participants (``participant_id__in``, never one query per participant).
+StateProvider = Callable[[list[Any], list[Any]], dict[tuple[int, int], set[str]]]
 _STATE_PROVIDERS: list[StateProvider] = []
 
 
@@ -49,20 +51,38 @@ def register_state_provider(func: StateProvider) -> StateProvider:
     return func
 
 
-def _lock_overlays(participant: Any, entries: list[Any], cts: dict[type, int]) -> dict[tuple[int, int], set[str]]:
-    ids = [e.pk for e in entries]
+def _lock_overlays(participants: list[Any], entries: list[Any], cts: dict[type, int]) -> dict[tuple[int, int], set[str]]:
+    """Frozen / locked on each entry: the study's, its site's and its participant's active scopes,
+    and the scopes on the form itself, in one query."""
+    pids = [p.pk for p in participants]
+    # Form scopes are matched by (type, id) through a subquery per form table, not by a list of
+    # every entry id (which would grow with the trial's size).
+    on_forms = Q()
+    for model, ct in cts.items():
+        on_forms |= Q(form_type_id=ct, form_id__in=model.objects.filter(participant_id__in=pids).values("pk"))
     scopes = list(LockScope.objects.filter(
-        Q(level="study") | Q(level="site", site_id=participant.site_id) | Q(level="participant", participant_id=participant.pk)
-        | Q(level="form", form_id__in=ids), released_at__isnull=True))
-    broad = {("locked" if s.kind == "lock" else "frozen") for s in scopes if s.level != "form"}
+        Q(level="study") | Q(level="site", site_id__in={p.site_id for p in participants})
+        | Q(level="participant", participant_id__in=pids) | (Q(level="form") & on_forms), released_at__isnull=True))
+    broad_study: set[str] = set()
+    broad_site: dict[Any, set[str]] = {}
+    broad_participant: dict[Any, set[str]] = {}
     per_form: dict[tuple[int, int], set[str]] = {}
     for s in scopes:
-        if s.level == "form":
-            per_form.setdefault((s.form_type_id, s.form_id), set()).add("locked" if s.kind == "lock" else "frozen")
+        mark = "locked" if s.kind == "lock" else "frozen"
+        if s.level == "study":
+            broad_study.add(mark)
+        elif s.level == "site":
+            broad_site.setdefault(s.site_id, set()).add(mark)
+        elif s.level == "participant":
+            broad_participant.setdefault(s.participant_id, set()).add(mark)
+        else:
+            per_form.setdefault((s.form_type_id, s.form_id), set()).add(mark)
+    site_of = {p.pk: p.site_id for p in participants}
     out: dict[tuple[int, int], set[str]] = {}
     for e in entries:
         ct = cts[type(e)]
-        out[(ct, e.pk)] = broad | per_form.get((ct, e.pk), set())
+        out[(ct, e.pk)] = (broad_study | broad_site.get(site_of[e.participant_id], set())
+                           | broad_participant.get(e.participant_id, set()) | per_form.get((ct, e.pk), set()))
     return out
 
 
@@ -85,23 +105,67 @@ class Schedule:
 
 def build_schedule(participant: Any, *, now: Any = None) -> Schedule:
     """The participant's expected forms (no access check: callers use ``expected_forms``)."""
-    if participant.randomized_at is None:
-        raise DomainError(ScheduleError.NOT_RANDOMIZED, "The schedule starts at randomization; this participant is not randomized.")
+    return build_schedules([participant], now=now)[participant.pk]
+
+
+def build_schedules(participants: Iterable[Any], *, now: Any = None, overlays: bool = True) -> dict[Any, Schedule]:
+    """participant pk -> schedule, for many participants at a fixed number of queries: one per
+    scheduled form table, the deaths, the withdrawals, the discontinuations, the freeze/lock
+    scopes and what each state provider needs, whatever the number of participants (the
+    caller chunks a very large set to bound memory). Every participant must be randomized.
+
+    ``overlays=False`` skips the freeze/lock scopes and the state providers: each entry's state
+    is then its own status only (draft, entered, not done) and no form has overlays, while the
+    slots, windows, expectations and the states of missing forms are unchanged. Only for a
+    caller that reads nothing an overlay changes (the participant page's header)."""
+    participants = list(participants)
+    for participant in participants:
+        if participant.randomized_at is None:
+            raise DomainError(ScheduleError.NOT_RANDOMIZED, "The schedule starts at randomization; this participant is not randomized.")
+    if not participants:
+        return {}
+    # Each schedule reads its site's time zone: the sites not already loaded, in one query.
+    prefetch_related_objects(participants, "site")
     protocol = current_protocol()
     visits, specs = _scheduled_specs(protocol)
-    entries_by_key: dict[str, list[Any]] = {}
+    pids = [p.pk for p in participants]
+    entries: dict[Any, dict[str, list[Any]]] = {pid: {} for pid in pids}
     for key, spec in sorted(specs.items()):
-        entries_by_key[key] = list(spec.model.objects.filter(participant_id=participant.pk)
-                                   .exclude(status=EntryStatus.RETRACTED).order_by("pk"))
-    ctx = ScheduleContext(participant=participant, protocol=protocol, now=now or timezone.now())
+        for entry in (spec.model.objects.filter(participant_id__in=pids)
+                      .exclude(status=EntryStatus.RETRACTED).order_by("pk")):
+            entries[entry.participant_id].setdefault(key, []).append(entry)
+    deaths = deaths_for(pids)
+    withdrawals = adapters.withdrawals_for(pids)
+    discontinuations = discontinuations_by_participant(pids)
+    all_entries = [e for by_key in entries.values() for es in by_key.values() for e in es]
+    # The content types of every scheduled form at once (cached by Django after the first call),
+    # so the cost does not depend on which forms have entries yet.
+    cts = {model: ct.pk for model, ct in ContentType.objects.get_for_models(*{s.model for s in specs.values()}).items()}
+    marks: dict[tuple[int, int], set[str]] = {}
+    if overlays:
+        marks = _lock_overlays(participants, all_entries, cts)
+        for provider in _STATE_PROVIDERS:
+            for k, states in provider(participants, all_entries).items():
+                marks.setdefault(k, set()).update(states)
+    now = now or timezone.now()
+    out: dict[Any, Schedule] = {}
+    for participant in participants:
+        ctx = ScheduleContext(participant=participant, protocol=protocol, now=now)
+        death = deaths.get(participant.pk)
+        ctx.died_at = death.died_at if death else None
+        ctx.withdrawal = withdrawals.get(participant.pk)
+        for d in discontinuations.get(participant.pk, []):
+            for route in (("iv", "sc") if d.route == "both" else (d.route,)):
+                ctx.discontinued[route] = min(ctx.discontinued.get(route, d.discontinued_on), d.discontinued_on)
+        out[participant.pk] = _schedule_of(ctx, visits, specs, entries[participant.pk], cts, marks)
+    return out
+
+
+def _schedule_of(ctx: ScheduleContext, visits: list[Any], specs: dict[str, FormSpec], entries_by_key: dict[str, list[Any]],
+                 cts: dict[type, int], overlays: dict[tuple[int, int], set[str]]) -> Schedule:
+    """One participant's schedule from what ``build_schedules`` read (no query)."""
     doses = [e for e in entries_by_key.get("dosing.administration", []) if e.given and e.started_at]
     ctx.first_dose_at = min((e.started_at for e in doses), default=None)
-    death = death_for(participant)
-    ctx.died_at = death.died_at if death else None
-    ctx.withdrawal = adapters.withdrawal_for(participant)
-    for d in discontinuations_for(participant):
-        for route in (("iv", "sc") if d.route == "both" else (d.route,)):
-            ctx.discontinued[route] = min(ctx.discontinued.get(route, d.discontinued_on), d.discontinued_on)
     slots = slots_for(ctx, visits, specs)
     # Each entry is indexed once per (form, matching fields) pair, not once per slot: the
     # matching is linear in slots + entries (a full treatment has ~90 slots and ~70 entries).
@@ -109,14 +173,6 @@ def build_schedule(participant: Any, *, now: Any = None) -> Schedule:
     for key, fields in dict.fromkeys((slot.key, tuple(name for name, _ in slot.match)) for slot in slots):
         for entry in entries_by_key.get(key, []):
             index.setdefault((key, fields + tuple(getattr(entry, f) for f in fields)), entry)
-    all_entries = [e for es in entries_by_key.values() for e in es]
-    # The content types of every scheduled form at once (cached by Django after the first call),
-    # so the cost does not depend on which forms have entries yet.
-    cts = {model: ct.pk for model, ct in ContentType.objects.get_for_models(*{s.model for s in specs.values()}).items()}
-    overlays = _lock_overlays(participant, all_entries, cts)
-    for provider in _STATE_PROVIDERS:
-        for k, states in provider(participant, all_entries).items():
-            overlays.setdefault(k, set()).update(states)
     forms: list[ExpectedForm] = []
     for slot in slots:
         fields = tuple(name for name, _ in slot.match)
@@ -131,7 +187,7 @@ def build_schedule(participant: Any, *, now: Any = None) -> Schedule:
             marks = frozenset()
             state = missing_state(slot, expected, ctx.now)
         forms.append(ExpectedForm(slot=slot, expected=expected, why_not=why, entry=entry, state=state, overlays=marks))
-    return Schedule(participant=participant, context=ctx, forms=forms, specs=specs)
+    return Schedule(participant=ctx.participant, context=ctx, forms=forms, specs=specs)
 
 
 def expected_forms(participant: Any, *, user: Any = None, now: Any = None) -> list[ExpectedForm]:
@@ -188,4 +244,4 @@ def casebook_grid(user: Any, participant_id: Any, *, now: Any = None) -> Grid:
     return Grid(participant=participant, columns=columns, rows=list(rows.values()), schedule=schedule)
 
 
-__all__ = ["State", "build_schedule", "casebook_grid", "expected_forms", "register_state_provider"]
+__all__ = ["State", "build_schedule", "build_schedules", "casebook_grid", "expected_forms", "register_state_provider"]

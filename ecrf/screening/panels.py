@@ -14,7 +14,7 @@ from ecrf.screening.selectors import (
     consent_for,
     lab_result_for,
     screening_for,
-    withdrawal_for,
+    withdrawal_of,
 )
 
 
@@ -23,6 +23,7 @@ def screening_panel(user: Any, participant: Any) -> Panel | None:
     if not user_roles(user) & SCREENING_LOG_ROLES:
         return None
     screening = screening_for(participant)
+    consent = consent_for(participant)
     return Panel(
         title=_("Screening outcome"),
         template="screening/panel.html",
@@ -31,9 +32,9 @@ def screening_panel(user: Any, participant: Any) -> Panel | None:
             "participant": participant,
             "screening": screening,
             "reasons": [reason_label(c) for c in (screening.ineligibility_reasons if screening else [])],
-            "consent": consent_for(participant),
+            "consent": consent,
             "lab": lab_result_for(participant),
-            "withdrawal": withdrawal_for(participant),
+            "withdrawal": withdrawal_of(consent),
         },
     )
 
@@ -46,7 +47,7 @@ def screening_header(user: Any, participant: Any) -> list[HeaderItem]:
     if screening is not None and screening.phenotype:
         items.append(HeaderItem(_("Phenotype"), screening.get_phenotype_display(), order=20))
     consent = consent_for(participant)
-    if withdrawal_for(participant) is not None and consent is not None:
+    if withdrawal_of(consent) is not None:
         items.append(HeaderItem(_("Withdrawn"), _("%(type)s, %(date)s") % {
             "type": consent.get_withdrawal_type_display(), "date": consent.withdrawn_on.isoformat()},
             alert=True, level="danger", order=10))

@@ -2,7 +2,7 @@
 randomization, exports):
 
 - ``screening_outcome(participant) -> ScreeningOutcome | None``
-- ``withdrawal_for(participant) -> Withdrawal | None``
+- ``withdrawal_for(participant) -> Withdrawal | None``; ``withdrawals_for(participant_ids)`` (one query)
 - ``phenotypes_for(participant_ids) -> dict[int, str | None]`` (one query)
 
 These take a participant the caller has already fetched through a scoped selector
@@ -92,10 +92,24 @@ def screening_outcome(participant: Participant) -> ScreeningOutcome | None:
 
 
 def withdrawal_for(participant: Participant) -> Withdrawal | None:
-    consent = consent_for(participant)
+    return withdrawals_for([participant.pk]).get(participant.pk)
+
+
+def withdrawal_of(consent: Consent | None) -> Withdrawal | None:
+    """The withdrawal recorded on ``consent`` (the participant's ``consent_for``), or None: for a
+    caller that already read the consent (no query)."""
     if consent is None or not consent.withdrawal_type or consent.withdrawn_on is None:
         return None
     return Withdrawal(type=consent.withdrawal_type, date=consent.withdrawn_on)
+
+
+def withdrawals_for(participant_ids: Iterable[int]) -> dict[int, Withdrawal]:
+    """The withdrawal of each participant that withdrew, in one query: recorded on the latest
+    live consent entry (as ``consent_for`` reads it)."""
+    latest: dict[int, Consent] = {}
+    for consent in Consent.objects.filter(participant_id__in=list(participant_ids), status__in=_LIVE).order_by("participant_id", "pk"):
+        latest[consent.participant_id] = consent  # the latest live entry wins
+    return {pid: found for pid, c in latest.items() if (found := withdrawal_of(c)) is not None}
 
 
 def phenotypes_for(participant_ids: Iterable[int]) -> dict[int, str | None]:
@@ -211,4 +225,6 @@ __all__ = [
     "screening_outcome",
     "screening_report",
     "withdrawal_for",
+    "withdrawal_of",
+    "withdrawals_for",
 ]

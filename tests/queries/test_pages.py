@@ -122,11 +122,11 @@ def test_aging_catalogue_and_runs(dm, draft, test_checks, django_capture_on_comm
 
 def test_the_casebook_shows_queried_only_for_released_unresolved_queries(dm, draft, form, participant_a):
     ct = ContentType.objects.get_for_model(type(form)).pk
-    assert queried_entries(participant_a, [form]) == {}
+    assert queried_entries([participant_a], [form]) == {}
     services.query_release(actor=dm, query=draft)
-    assert queried_entries(participant_a, [form]) == {(ct, form.pk): {"queried"}}
+    assert queried_entries([participant_a], [form]) == {(ct, form.pk): {"queried"}}
     services.query_cancel(actor=dm, query=draft, text="Wrong form.")
-    assert queried_entries(participant_a, [form]) == {}
+    assert queried_entries([participant_a], [form]) == {}
 
 
 def test_every_unresolved_query_blocks_the_lock_drafts_included(dm, draft, participant_a, site_b):
