@@ -1,6 +1,6 @@
-"""Browser: the main query path. A data manager raises a query on a field from the form page and
-releases it; the coordinator finds it beside the field and answers it; the data manager closes it
-from the inbox."""
+"""Browser: the main query path. A data manager raises a query on a field from the form page,
+releases it and assigns it to the site's coordinator; the coordinator is told in the inbox, finds
+the query beside the field and answers it; the data manager closes it from the inbox."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pytest
 
 from ecrf.accounts.roles import Role
 from ecrf.crf.services import form_create
+from ecrf.notifications.tasks import deliver_pending
 from ecrf.queries.models import Query
 from tests.testapp.specs import VITALS
 
@@ -34,9 +35,18 @@ def test_raise_release_answer_close(page, login, users, coordinator, participant
     assert "draft" in page.get_by_test_id("query-state").inner_text()
     page.get_by_role("button", name="Release to the site").click()
     assert page.get_by_test_id("query-state").inner_text() == "Open"
+    who = coordinator.get_full_name() or coordinator.get_username()
+    page.get_by_label("Who answers this query").select_option(label=who)
+    page.get_by_role("button", name="Assign").click()
+    assert page.get_by_test_id("query-assignee").inner_text() == who
+    assert Query.objects.get().assignee == coordinator
     _logout(page)
 
+    deliver_pending()  # what the worker runs after the commit (no worker serves the browser tests)
     login(coordinator)
+    page.goto("/inbox/")
+    told = page.locator("ul.inbox li", has_text=f"Data query on participant {participant_a.screening_number}")
+    assert "Heart rate 171/min at rest" in told.first.inner_text()
     page.goto(f"/forms/{VITALS.slug}/{form.pk}/")
     note = page.get_by_test_id("field-notes").get_by_role("link", name="Heart rate 171/min at rest")
     note.click()
