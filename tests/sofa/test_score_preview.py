@@ -94,6 +94,12 @@ def test_bad_or_partial_values_give_a_partial_score_naming_what_is_left_out(coor
     for component in ("liver", "cardiovascular", "renal"):
         assert cells[component] == str(getattr(row, component))
     assert cells["total"] == str(row.liver + row.cardiovascular + row.renal)
+    # Whatever is posted, the answer is a fragment that names the problem, never an error page.
+    for garbage in ({"day": "99"}, {"day": "1", "pao2": "1e400", "fio2": "NaN"}, {"day": "1", "gcs": "3.5"},
+                    {"day": "2", "respiratory_support": "bogus", "creatinine": "-1"}, {}):
+        response = preview(client, participant, garbage)
+        assert response.status_code == 200 and state() == (before[0] + 1, before[1] + 1, before[2]), garbage
+        assert 'data-testid="preview-problems"' in response.content.decode()
     # Without a study day the components are scored but no total: its fill rule needs the day.
     no_day = shown(preview(client, participant, {**FULL_DAY, "day": None}))
     assert no_day["total"] == "—" and no_day["renal"] == str(row.renal) and no_day["liver"] == str(row.liver)
