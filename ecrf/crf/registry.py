@@ -45,6 +45,10 @@ class FormSpec:
     schedule_slots: SlotExpander | None = None
     # Optional: a template included on the form's page above its fields (e.g. the SOFA score).
     detail_template: str | None = None
+    # Optional: the URL name (argument: the participant's pk) of a page that renders, from the
+    # entry form's posted values, what the server would derive, without saving (SOFA's score as
+    # it is typed). The form page calls it through htmx; without JavaScript the form works as is.
+    preview_url: str | None = None
     # Optional: the page a save leads to for this entry, or None for the form's own page (a
     # serious adverse event leads to its SAE report and reporting clock).
     next_page: Callable[["CRF"], str | None] | None = None  # noqa: UP037

@@ -12,6 +12,8 @@ they then carry from it."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -131,6 +133,87 @@ def derive_form(form: SofaDay) -> None:
 
 def validate_form(form: SofaDay) -> dict[str, str]:
     return day_errors(form, current_protocol().sofa_days)
+
+
+# --- the score preview (what a save would compute, shown as the values are typed) ---------------
+
+# The component each entered field belongs to: a problem with a field leaves its component out of
+# the preview (the scorer's own inputs per component, plus the units and flags that qualify them).
+COMPONENT_OF: dict[str, str] = {
+    **{name: component for component, names in scoring.COMPONENT_INPUTS.items() for name in names},
+    "pao2_unit": "respiration", "respiratory_support": "respiration", "bilirubin_unit": "liver",
+    "gcs_sedated": "cns", "creatinine_unit": "renal",
+}
+_QUALIFIERS = {"pao2_unit", "respiratory_support", "bilirubin_unit", "creatinine_unit", "gcs_sedated"}
+
+
+@dataclass(frozen=True)
+class ScorePreview:
+    """What saving these values would derive. ``subscores[c]`` is None for a component left out
+    because one of its fields has a problem (``problems``: field -> what to fix); ``total`` is then
+    the sum of the scored components (``partial``), and None when the day is not known, since how
+    a missing component is filled depends on the day (sofa.md "Missing data")."""
+
+    day: int | None
+    subscores: dict[str, int | None]
+    total: int | None
+    partial: bool
+    pf_ratio: Decimal | None
+    missing: tuple[str, ...]
+    imputed: dict[str, str]
+    unscored: tuple[str, ...]
+    problems: dict[str, str] = field(default_factory=dict)
+
+
+def _drop_component(form: SofaDay, component: str) -> None:
+    for name, owner in COMPONENT_OF.items():
+        if owner == component:
+            setattr(form, name, False if name == "gcs_sedated" else None)
+
+
+def score_preview(*, participant: Any, values: Mapping[str, Any], problems: Mapping[str, str]) -> ScorePreview:
+    """Score entered values exactly as a save would (``validate_form`` and ``derive_form`` on an
+    unsaved form of ``participant``), writing nothing. ``values`` are the entry form's parsed
+    values; ``problems`` the fields it could not read, which are left out with their message.
+    A field that breaks a hard limit leaves its component out too, so a half-filled or wrong
+    form still shows the score of the rest, with what is missing named."""
+    form = SofaDay(participant=participant, **{name: values.get(name) for name in ("day", *INPUT_FIELDS)})
+    found = dict(problems)
+    for name in found:
+        setattr(form, name, False if name == "gcs_sedated" else None)
+    unscored = {COMPONENT_OF[name] for name in found if name in COMPONENT_OF}
+    for component in unscored:
+        _drop_component(form, component)
+    # Dropping a component clears its errors; a component's other fields may only then show theirs.
+    for _round in scoring.COMPONENTS:
+        errors = {name: msg for name, msg in validate_form(form).items() if name not in found}
+        if not errors:
+            break
+        found.update(errors)
+        for name in errors:
+            if name in COMPONENT_OF:
+                unscored.add(COMPONENT_OF[name])
+                _drop_component(form, COMPONENT_OF[name])
+    inputs = inputs_of(form)
+    pf_ratio = scoring.normalize(inputs).pf_ratio
+    order = tuple(c for c in scoring.COMPONENTS if c in unscored)
+    if "day" in found:
+        observed = scoring.observed_subscores(inputs)
+        return ScorePreview(day=None, subscores={c: observed[c] for c in scoring.COMPONENTS}, total=None, partial=True,
+                            pf_ratio=pf_ratio, missing=tuple(c for c in scoring.COMPONENTS if observed[c] is None and c not in unscored),
+                            imputed={}, unscored=order, problems=found)
+    derive_form(form)  # the save's own derivation, previous days included
+    subscores = {c: None if c in unscored else getattr(form, c) for c in scoring.COMPONENTS}
+    return ScorePreview(day=form.day, subscores=subscores, total=sum(v for v in subscores.values() if v is not None),
+                        partial=bool(unscored), pf_ratio=form.pf_ratio,
+                        missing=tuple(c for c in form.missing_components if c not in unscored),
+                        imputed={c: how for c, how in form.imputed_components.items() if c not in unscored},
+                        unscored=order, problems=found)
+
+
+def problem_fields(errors: Iterable[tuple[str, list[str]]]) -> dict[str, str]:
+    """The first message of each field an entry form could not read (its ``errors.items()``)."""
+    return {name: str(msgs[0]) for name, msgs in errors if name != "__all__" and msgs}
 
 
 def _text(value: Any) -> Any:

@@ -22,5 +22,6 @@ SOFA_DAY = register(
         derive=derivation.derive_form,
         representation=derivation.api_representation,
         detail_template="sofa/score_summary.html",
+        preview_url="sofa:preview",
     )
 )

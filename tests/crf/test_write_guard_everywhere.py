@@ -328,6 +328,7 @@ WRITE_METHODS = ("post", "put", "patch", "delete")
 NON_CLINICAL_URLS = {
     "accounts:login": "authentication", "accounts:logout": "authentication",
     "notification-read": "a user's inbox state", "notifications:mark-read": "a user's inbox state",
+    "sofa:preview": "scores the posted SOFA values as a save would and writes nothing (a preview)",
 }
 
 

@@ -9,7 +9,7 @@ from ecrf.crf.services import form_create
 from ecrf.sofa.services import endpoint_derive
 from ecrf.sofa.specs import SOFA_DAY
 from tests.permissions.design import CASEBOOK, SITE_ENTRY
-from tests.permissions.matrix import Check, Fixtures, Own, api, form_api
+from tests.permissions.matrix import Check, Fixtures, Own, api, check, form_api
 
 
 def build(fx: Fixtures) -> None:
@@ -30,7 +30,15 @@ def build(fx: Fixtures) -> None:
 # Endpoint values are blinded clinical data: site staff (own site), monitors, data managers;
 # never the sponsor (aggregates only) or the unblinded roles.
 ENDPOINTS = {"investigator": Own(200), "coordinator": Own(200), "monitor": Own(200), "data_manager": 200}
+# The score preview of the SOFA entry form: as entering the form, the site's staff who enter SOFA;
+# the form's other readers are refused (403), everyone else cannot see the participant (404). It
+# answers a fragment and writes nothing, for anyone (changes=False).
+PREVIEW = {"investigator": Own(200), "coordinator": Own(200), "monitor": Own(403), "data_manager": 403,
+           "safety_officer": 403}
 RULES: dict[str, dict[str, Check]] = {
+    "sofa:preview": {"post": check(PREVIEW, others=404, changes=False,
+                                   kwargs=lambda fx, w, u: {"pk": fx.get("sofa_participant", w).pk},
+                                   body=lambda fx, w, u: {"f-day": "2", "f-platelets": "45", "f-gcs": "9"})},
     **form_api("sofa", "sofa_day", read=CASEBOOK, write=SITE_ENTRY,
                create=lambda fx, w, u: {"participant": fx.get("sofa_participant", w).pk, "day": 2, "platelets": 100, "gcs": 15},
                change={"platelets": 110}),
