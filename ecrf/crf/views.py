@@ -46,7 +46,8 @@ class StatusForm(forms.Form):
     reason = forms.CharField(label=gettext_lazy("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
 
 
-def _entry_form(spec: FormSpec, data: Any = None, instance: Any = None, initial: dict[str, Any] | None = None) -> forms.ModelForm:
+def entry_form(spec: FormSpec, data: Any = None, instance: Any = None, initial: dict[str, Any] | None = None) -> forms.ModelForm:
+    """The page form of a spec's entry fields, as every form page parses them (the SOFA preview too)."""
     form_class = forms.modelform_factory(spec.model, fields=spec.fields, formfield_callback=entry_formfield)
     return form_class(data=data, instance=instance, initial=initial, prefix="f")
 
@@ -152,7 +153,7 @@ def form_new(request: HttpRequest, pk: int, slug: str) -> HttpResponse:
     participant = participant_get(request.user, pk, spec.read_roles | spec.write_roles)
     if not user_roles(request.user) & spec.write_roles:
         raise forbidden(_("Your role may not enter %(form)s forms.") % {"form": spec.label})
-    entry = _entry_form(spec, request.POST or None, initial=_initial_from_query(spec, request.GET))
+    entry = entry_form(spec, request.POST or None, initial=_initial_from_query(spec, request.GET))
     if request.method == "POST" and entry.is_valid():
         data = {name: entry.cleaned_data[name] for name in spec.fields}
         try:
@@ -183,7 +184,7 @@ def form_detail(request: HttpRequest, slug: str, form_id: int) -> HttpResponse:
     # A draft opens for entry; a submitted form opens read-only, and its "Edit" action (?edit=1)
     # opens the correction, which asks for the reason (invariant 3).
     editing = can_write and (form_obj.status == EntryStatus.DRAFT or request.method == "POST" or request.GET.get("edit") == "1")
-    entry = _entry_form(spec, request.POST or None, instance=form_obj) if editing else None
+    entry = entry_form(spec, request.POST or None, instance=form_obj) if editing else None
     meta = ChangeMeta(request.POST or None, initial={"expected_version": form_obj.version}) if editing else None
     if request.method == "POST":
         if not can_write:

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from ecrf.accounts.roles import user_roles
 from ecrf.core.errors import forbidden
 from ecrf.crf.selectors import participant_get
-from ecrf.crf.views import _entry_form
+from ecrf.crf.views import entry_form
 from ecrf.sofa import derivation
 from ecrf.sofa.specs import SOFA_DAY
 
@@ -30,7 +30,7 @@ def score_preview(request: HttpRequest, pk: int) -> HttpResponse:
     participant = participant_get(request.user, pk, SOFA_DAY.read_roles | SOFA_DAY.write_roles)
     if not user_roles(request.user) & SOFA_DAY.write_roles:
         raise forbidden(_("Your role may not enter %(form)s forms.") % {"form": SOFA_DAY.label})
-    entry = _entry_form(SOFA_DAY, request.POST)
+    entry = entry_form(SOFA_DAY, request.POST)
     entry.is_valid()  # parsed as the save parses; what it cannot read is named, not scored
     preview = derivation.score_preview(participant=participant, values=entry.cleaned_data,
                                        problems=derivation.problem_fields(entry.errors.items()))
