@@ -11,12 +11,13 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from ecrf.accounts.roles import PARTICIPANT_LIST_ROLES, user_roles
 from ecrf.core.errors import DomainError, forbidden
-from ecrf.core.fields import entry_formfield
+from ecrf.core.fields import EntryDateField, entry_formfield
 from ecrf.crf import services
 from ecrf.crf.annotations import ALL_FIELDS, field_notes_for
 from ecrf.crf.history import form_history, participant_history
@@ -139,12 +140,61 @@ def _add_action(spec: FormSpec, participant: Any, entries: list[Any], roles: fro
     return _("New %(form)s") % {"form": label}
 
 
+HISTORY_PAGE_SIZE = 50
+
+
+class HistoryFilter(forms.Form):
+    """Which changes a history page lists; the choices are what the history holds."""
+
+    form = forms.ChoiceField(label=gettext_lazy("Form"), required=False)
+    field = forms.ChoiceField(label=gettext_lazy("Field"), required=False)
+    user = forms.ChoiceField(label=gettext_lazy("Changed by"), required=False)
+    since = EntryDateField(label=gettext_lazy("From (date)"), required=False)
+    until = EntryDateField(label=gettext_lazy("To (date)"), required=False)
+
+    def __init__(self, data: Any, entries: list[dict[str, Any]]) -> None:
+        super().__init__(data)
+        anything = [("", _("Any"))]
+        self.fields["form"].choices = anything + [(f, f) for f in sorted({e["form"] for e in entries})]
+        self.fields["field"].choices = anything + [(f, f) for f in sorted({e["label"] for e in entries if e["label"]})]
+        people = {e["who"]: e["who_name"] for e in entries if e["who"]}
+        self.fields["user"].choices = anything + sorted(((u, n) for u, n in people.items()), key=lambda c: c[1])
+
+    def chosen(self, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The entries that match the filter (all of them while it has an error)."""
+        if not self.is_valid():
+            return entries
+        wanted = self.cleaned_data
+        since, until = wanted["since"], wanted["until"]
+        return [e for e in entries
+                if (not wanted["form"] or e["form"] == wanted["form"])
+                and (not wanted["field"] or e["label"] == wanted["field"])
+                and (not wanted["user"] or e["who"] == wanted["user"])
+                and (since is None or timezone.localtime(e["when"]).date() >= since)
+                and (until is None or timezone.localtime(e["when"]).date() <= until)]
+
+
+def _history_page(request: HttpRequest, *, title: str, entries: list[dict[str, Any]], back: Any,
+                  by_form: bool) -> HttpResponse:
+    """A history as people read it: labels and values, who by name, the viewer's zone, newest
+    first, filtered and paginated (the API keeps the raw entries)."""
+    newest_first = sorted(entries, key=lambda e: (e["when"], e["form"], e["record"]), reverse=True)
+    chooser = HistoryFilter(request.GET or None, newest_first)
+    shown = chooser.chosen(newest_first)
+    page = Paginator(shown, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "crf/history.html", {"title": title, "page": page, "entries": page.object_list,
+                                                "back": back, "filter": chooser, "by_form": by_form,
+                                                "total": len(entries), "matched": len(shown),
+                                                "querystring": query.urlencode(), "zone": timezone.get_current_timezone_name()})
+
+
 @login_required
 def participant_history_page(request: HttpRequest, pk: int) -> HttpResponse:
     participant = participant_get(request.user, pk)
-    return render(request, "crf/history.html", {"title": _("History of %(p)s") % {"p": participant.label},
-                                                "entries": participant_history(request.user, participant),
-                                                "back": participant})
+    return _history_page(request, title=_("History of %(p)s") % {"p": participant.label},
+                         entries=participant_history(request.user, participant), back=participant, by_form=True)
 
 
 @login_required
@@ -248,5 +298,5 @@ def form_status(request: HttpRequest, slug: str, form_id: int, action: str) -> H
 def form_history_page(request: HttpRequest, slug: str, form_id: int) -> HttpResponse:
     spec = _spec(slug)
     form_obj = form_get(request.user, spec, form_id)
-    return render(request, "crf/history.html", {"title": _("History of %(form)s #%(id)s") % {"form": spec.label, "id": form_obj.pk},
-                                                "entries": form_history(spec, form_obj), "back": form_obj.participant})
+    return _history_page(request, title=_("History of %(form)s #%(id)s") % {"form": spec.label, "id": form_obj.pk},
+                         entries=form_history(spec, form_obj), back=form_obj.participant, by_form=False)

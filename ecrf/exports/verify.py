@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -52,10 +53,15 @@ def package_verify(path: Path) -> Verdict:
                 verdict.problems.append(f"{name}: listed in the manifest but missing from the package")
                 continue
             sha, size = hashlib.sha256(), 0
-            with zf.open(name) as f:
-                for chunk in iter(lambda: f.read(1 << 20), b""):
-                    sha.update(chunk)
-                    size += len(chunk)
+            try:
+                with zf.open(name) as f:
+                    for chunk in iter(lambda: f.read(1 << 20), b""):
+                        sha.update(chunk)
+                        size += len(chunk)
+            except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+                # A changed byte inside a compressed member breaks its stream or its CRC.
+                verdict.problems.append(f"{name}: cannot be read back from the zip, so it was changed ({exc})")
+                continue
             verdict.files += 1
             if sha.hexdigest() != entry.get("sha256") or size != entry.get("size"):
                 verdict.problems.append(f"{name}: differs from the manifest (SHA-256 {sha.hexdigest()}, "

@@ -19,7 +19,7 @@ from django.utils import formats, timezone, translation
 
 from ecrf.core.fields import EntryDateField, EntryDateTimeField
 from ecrf.crf.registry import all_specs
-from ecrf.crf.views import _entry_form
+from ecrf.crf.views import entry_form
 from ecrf.screening.models import Consent
 from ecrf.screening.views import _screening_form_class
 from tests.conftest import PASSWORD
@@ -55,17 +55,17 @@ def test_every_crf_page_form_refuses_the_ambiguous_date(lang):
     checked = 0
     with translation.override(lang), timezone.override(athens):
         for spec in all_specs():
-            fields = _date_fields(_entry_form(spec))
+            fields = _date_fields(entry_form(spec))
             for name, field in fields.items():
                 typed = AMBIGUOUS_DATETIME if isinstance(field, forms.DateTimeField) else AMBIGUOUS_DATE
-                form = _entry_form(spec, data={f"f-{name}": typed})
+                form = entry_form(spec, data={f"f-{name}": typed})
                 assert not form.is_valid()
                 assert name in form.errors, (spec.key, name)
                 assert "YYYY-MM-DD" in " ".join(form.errors[name]), (spec.key, name, form.errors[name])
                 _never_12_january(form.cleaned_data.get(name))
                 # The unambiguous spelling is read as 1 December in the viewer's zone.
                 iso = "2026-12-01 08:30" if isinstance(field, forms.DateTimeField) else "2026-12-01"
-                parsed = _entry_form(spec, data={f"f-{name}": iso})
+                parsed = entry_form(spec, data={f"f-{name}": iso})
                 parsed.is_valid()
                 assert name not in parsed.errors, (spec.key, name, parsed.errors.get(name))
                 value = parsed.cleaned_data[name]

@@ -162,6 +162,17 @@ def test_verify_export_passes_a_package_and_names_a_changed_file_or_manifest(use
         call_command("verify_export", str(swapped))
     err = capsys.readouterr().err
     assert "manifest.json: differs from the manifest recorded in the database" in err and name not in err
+    # A byte flipped inside a compressed member: that member is named, not a traceback.
+    with zipfile.ZipFile(path) as zf:
+        info = zf.getinfo(name)
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+    flipped = bytearray(data)
+    flipped[start + info.compress_size // 2] ^= 0xFF
+    broken = exports_dir / "flipped.zip"
+    broken.write_bytes(bytes(flipped))
+    with pytest.raises(CommandError):
+        call_command("verify_export", str(broken))
+    assert f"{name}: cannot be read back from the zip" in capsys.readouterr().err
 
 
 def test_a_withdrawal_of_consent_to_the_use_of_data_leaves_the_participant_out(users, site_a, exports_dir):
