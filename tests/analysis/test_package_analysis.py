@@ -6,7 +6,9 @@ role that may not see it are refused with no result and no event."""
 from __future__ import annotations
 
 import hashlib
+import io
 import json
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -55,6 +57,17 @@ def _expected(path: Path) -> dict:
     return json.loads(json.dumps(primary_analysis(adsl, adsofa, threshold=current_protocol().responder_threshold)))
 
 
+def _rewrite_member(path: Path, data: bytes) -> None:
+    """The package as a valid zip whose SOFA table (not the ADaM the analysis reads) has one byte changed."""
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(path, "w") as target:
+        assert "crf/sofa.sofaday.csv" in source.namelist()
+        for info in source.infolist():
+            content = source.read(info)
+            if info.filename == "crf/sofa.sofaday.csv":
+                content = content[:-2] + bytes([content[-2] ^ 1]) + content[-1:]
+            target.writestr(info, content)
+
+
 def _views() -> int:
     return Event.objects.filter(kind=EventKind.DOWNLOAD, detail__view="primary_analysis").count()
 
@@ -98,7 +111,13 @@ def test_refusals_carry_no_result_and_record_nothing(packages, in_exports_dir, a
     statistician = users[Role.STATISTICIAN]
     url = "/api/v1/exports/{}/analysis/"
 
-    refused = api(statistician).get(url.format(blinded.pk))
+    # Refused on the record, before the file is opened: the same answer with the file gone.
+    blinded_path = in_exports_dir / blinded.file_name
+    blinded_path.rename(blinded_path.with_suffix(".away"))
+    try:
+        refused = api(statistician).get(url.format(blinded.pk))
+    finally:
+        blinded_path.with_suffix(".away").rename(blinded_path)
     assert refused.status_code == 409 and refused.json()["error"]["code"] == "analysis_blinded"
     assert "ask for the unblinded package" in refused.json()["error"]["message"]
     forbidden = api(users[Role.SPONSOR]).get(url.format(blinded.pk))
@@ -115,8 +134,13 @@ def test_refusals_carry_no_result_and_record_nothing(packages, in_exports_dir, a
     numbers = {summary_line(expected)} | {comparison_cells(n, g)["active"] for n, g in forest_groups(expected)}
     middle = len(data) // 2
     try:
-        path.write_bytes(data[:middle] + bytes([data[middle] ^ 1]) + data[middle + 1:])
-        for case in ("tampered", "missing"):
+        for case in ("flipped byte", "member rewritten", "missing"):
+            if case == "flipped byte":
+                path.write_bytes(data[:middle] + bytes([data[middle] ^ 1]) + data[middle + 1:])
+            elif case == "member rewritten":
+                _rewrite_member(path, data)
+            else:
+                path.unlink()
             tampered = api(statistician).get(url.format(job.pk))
             assert tampered.status_code == 409, case
             assert set(tampered.json()) == {"error"} and tampered.json()["error"]["code"] == "analysis_package_tampered"
@@ -124,7 +148,6 @@ def test_refusals_carry_no_result_and_record_nothing(packages, in_exports_dir, a
             page = client.get(f"/exports/{job.pk}/analysis/")
             assert page.status_code == 409 and "fails its check" in page.content.decode(), case
             assert not [n for n in numbers if n in tampered.content.decode() or n in page.content.decode()], case
-            path.unlink(missing_ok=True)
     finally:
         path.write_bytes(data)
     assert _views() == 0
