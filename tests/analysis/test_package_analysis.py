@@ -21,6 +21,7 @@ from ecrf.analysis.primary import primary_analysis, summary_line
 from ecrf.analysis.reader import read_adam
 from ecrf.analysis.report import comparison_cells, forest_groups
 from ecrf.audit.models import Event, EventKind
+from ecrf.exports.models import ExportJob, ExportStatus
 from ecrf.exports.package import exports_dir
 from ecrf.randomization.unblinding import study_unblind
 from ecrf.review.services import scope_lock
@@ -124,8 +125,13 @@ def test_refusals_carry_no_result_and_record_nothing(packages, in_exports_dir, a
     assert forbidden.status_code == 403 and forbidden.json()["error"]["code"] == "forbidden"
     assert api(users[Role.SPONSOR]).get(url.format(job.pk)).status_code == 404  # not visible to the sponsor
     assert api(users[Role.DSMB]).get(url.format(job.pk)).status_code == 404  # a lock's package is not the DSMB's
+    failed = ExportJob.objects.create(source="lock", lock=packages["lock"], blinded=False, status=ExportStatus.FAILED,
+                                      requested_by=statistician, error="Worker lost")
+    not_ready = api(statistician).get(url.format(failed.pk))
+    assert not_ready.status_code == 409 and not_ready.json()["error"]["code"] == "export_not_ready"
     client.force_login(statistician)
     assert b"/analysis/" not in client.get(f"/exports/{blinded.pk}/").content
+    assert b"/analysis/" not in client.get(f"/exports/{failed.pk}/").content
     page = client.get(f"/exports/{blinded.pk}/analysis/")
     assert page.status_code == 409 and b"ask for the unblinded package" in page.content
 
