@@ -17,14 +17,22 @@ from typing import Any
 from ecrf.analysis.primary import ACTIVE, ARMS, PLACEBO, percent, summary_line
 
 COLOURS = {ACTIVE: "#1f5fa8", PLACEBO: "#b35a00"}
+# The pictures' text style. A page whose Content-Security-Policy forbids inline <style> elements
+# (style-src 'self') draws them with inline_style=False and styles ``svg text`` in its own sheet.
+SVG_STYLE = "<style>text{font:12px sans-serif}</style>"
 
 
 def _fmt(value: float) -> str:
     return f"{value:.1f}"
 
 
-def forest_svg(result: Mapping[str, Any]) -> str:
-    groups = [("All (mITT)", result["primary"])] + [(name, r) for name, r in sorted(result["by_phenotype"].items())]
+def forest_groups(result: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
+    """The forest plot's groups: all of the mITT, then each phenotype."""
+    return [("All (mITT)", result["primary"])] + [(name, r) for name, r in sorted(result["by_phenotype"].items())]
+
+
+def forest_svg(result: Mapping[str, Any], *, inline_style: bool = True) -> str:
+    groups = forest_groups(result)
     width, left, right, row_h = 640, 190, 40, 22
     height = 40 + row_h * 2 * len(groups) + 30
     span = width - left - right
@@ -33,8 +41,7 @@ def forest_svg(result: Mapping[str, Any]) -> str:
         return left + p * span
 
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
-             'aria-label="Responder proportion with 95% Wilson interval per arm">',
-             '<style>text{font:12px sans-serif}</style>']
+             'aria-label="Responder proportion with 95% Wilson interval per arm">', SVG_STYLE if inline_style else ""]
     for tick in range(0, 11, 2):
         tx = _fmt(x(tick / 10))
         parts.append(f'<line x1="{tx}" y1="30" x2="{tx}" y2="{height - 25}" stroke="#ddd"/>')
@@ -56,7 +63,7 @@ def forest_svg(result: Mapping[str, Any]) -> str:
     return "".join(parts)
 
 
-def sofa_svg(result: Mapping[str, Any]) -> str:
+def sofa_svg(result: Mapping[str, Any], *, inline_style: bool = True) -> str:
     series = result["mean_sofa_by_day"]
     days = sorted({int(d) for a in ARMS for d in series.get(a, {})})
     width, height, left, bottom, top = 640, 300, 40, 30, 20
@@ -73,7 +80,7 @@ def sofa_svg(result: Mapping[str, Any]) -> str:
         return top + (1 - value / top_value) * span_y
 
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
-             'aria-label="Mean SOFA by study day and arm">', '<style>text{font:12px sans-serif}</style>',
+             'aria-label="Mean SOFA by study day and arm">', SVG_STYLE if inline_style else "",
              f'<line x1="{left}" y1="{height - bottom}" x2="{width - 20}" y2="{height - bottom}" stroke="#999"/>',
              f'<line x1="{left}" y1="{top}" x2="{left}" y2="{height - bottom}" stroke="#999"/>']
     for day in days:
@@ -89,23 +96,36 @@ def sofa_svg(result: Mapping[str, Any]) -> str:
     return "".join(parts)
 
 
-def _row(name: str, r: Mapping[str, Any]) -> str:
+def comparison_cells(name: str, r: Mapping[str, Any]) -> dict[str, str]:
+    """One comparison's row as text: n/N (%) per arm, the difference with its 95% Newcombe
+    interval, chi-square (Yates) P and Fisher P ("-" where not computable)."""
     c = r.get("comparison")
     diff = "-" if not c else f"{100 * c['difference']:.1f}% ({100 * c['newcombe95'][0]:.1f} to {100 * c['newcombe95'][1]:.1f})"
     chi = "-" if not c or c["chi2_yates_p"] is None else f"{c['chi2_yates_p']:.4f}"
     fisher = "-" if not c else f"{c['fisher_p']:.4f}"
     a, p = r["active"], r["placebo"]
-    return (f"<tr><th>{escape(name)}</th><td>{a['responders']}/{a['n']} ({percent(a['proportion'])})</td>"
-            f"<td>{p['responders']}/{p['n']} ({percent(p['proportion'])})</td><td>{diff}</td><td>{chi}</td>"
-            f"<td>{fisher}</td></tr>")
+    return {"name": name, "active": f"{a['responders']}/{a['n']} ({percent(a['proportion'])})",
+            "placebo": f"{p['responders']}/{p['n']} ({percent(p['proportion'])})", "difference": diff, "chi2_yates_p": chi,
+            "fisher_p": fisher}
+
+
+def logistic_text(result: Mapping[str, Any]) -> str:
+    logit = result["logistic_adjusted_for_site"]
+    if logit.get("estimable"):
+        return f"odds ratio {logit['odds_ratio']} (95% CI {logit['ci95'][0]} to {logit['ci95'][1]}), P = {logit['p']}"
+    return f"not estimable ({logit.get('reason', '')})"
+
+
+def _row(name: str, r: Mapping[str, Any]) -> str:
+    c = comparison_cells(name, r)
+    return (f"<tr><th>{escape(c['name'])}</th><td>{c['active']}</td><td>{c['placebo']}</td><td>{c['difference']}</td>"
+            f"<td>{c['chi2_yates_p']}</td><td>{c['fisher_p']}</td></tr>")
 
 
 def primary_html(result: Mapping[str, Any], *, study_code: str, as_of: datetime, package_hash: str = "") -> str:
     rows = [_row("All (mITT)", result["primary"])] + [_row(k, v) for k, v in sorted(result["by_phenotype"].items())]
     mort = [_row("Day 28", result["mortality_day28"]), _row("Day 90", result["mortality_day90"])]
-    logit = result["logistic_adjusted_for_site"]
-    logit_text = (f"odds ratio {logit['odds_ratio']} (95% CI {logit['ci95'][0]} to {logit['ci95'][1]}), P = {logit['p']}"
-                  if logit.get("estimable") else f"not estimable ({escape(str(logit.get('reason', '')))})")
+    logit_text = escape(logistic_text(result))
     ne = result["not_evaluable_counted_as_non_responders"]
     head = "<tr><th></th><th>Active</th><th>Placebo</th><th>Difference (95% Newcombe)</th><th>Chi-square (Yates) P</th>" \
            "<th>Fisher P</th></tr>"

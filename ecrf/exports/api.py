@@ -1,5 +1,5 @@
 """Exports API (ARCHITECTURE.md "API (v1)"): ``exports`` (request, list, progress, ``download``,
-``retry``) and ``data-cuts``. Thin over ``ecrf.exports.services`` and ``selectors``; refusals are
+``retry``, ``analysis``) and ``data-cuts``. Thin over ``ecrf.exports.services`` and ``selectors``; refusals are
 the project's JSON errors (400 / 403 / 404 / 409) and change nothing. Each download is recorded
 in the event log (who, which package, its SHA-256 and its manifest's)."""
 
@@ -14,6 +14,8 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from ecrf.analysis.primary import summary_line
+from ecrf.analysis.services import package_analysis
 from ecrf.core.api import StrictSerializerMixin
 from ecrf.exports import selectors, services
 from ecrf.exports.models import DataCut, ExportJob
@@ -33,6 +35,21 @@ class ExportJobSerializer(serializers.ModelSerializer):
                   "requested_at", "started_at", "finished_at", "attempts", "file_name", "size", "sha256",
                   "manifest_sha256", "odm_valid", "odm_validation", "error")
         read_only_fields = fields
+
+
+class PackageAnalysisSerializer(serializers.Serializer):
+    export = serializers.IntegerField(source="job.pk")
+    study = serializers.CharField(source="study_code")
+    package_sha256 = serializers.CharField(help_text="SHA-256 of the package zip the analysis was read from.")
+    manifest_sha256 = serializers.CharField()
+    as_of = serializers.DateTimeField(help_text="The data's time: the study lock's or the data cut's, from the package.")
+    summary = serializers.SerializerMethodField()
+    result = serializers.JSONField(help_text="The primary analysis (ecrf.analysis.primary.primary_analysis) of the "
+                                   "package's ADaM: per arm, overall and per phenotype, site-adjusted logistic "
+                                   "regression, 28/90-day mortality, mean SOFA by day.")
+
+    def get_summary(self, obj: Any) -> str:
+        return summary_line(obj.result)
 
 
 class ExportRequestSerializer(StrictSerializerMixin, serializers.Serializer):
@@ -95,6 +112,15 @@ class ExportJobViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.Re
         response = FileResponse(open(path, "rb"), as_attachment=True, filename=job.file_name, content_type="application/zip")
         response["X-Package-SHA256"] = job.sha256
         return response
+
+    @extend_schema(responses=PackageAnalysisSerializer, description=(
+        "The primary analysis of a finished, unblinded package (the statistician; the DSMB on closed cuts), read "
+        "from the package's ADaM after the package passed its check; each call is recorded in the event log. "
+        "409 for a blinded package, one not finished, or one whose file fails its check."))
+    @action(detail=True, methods=["get"])
+    def analysis(self, request: Request, pk: str | None = None) -> Response:
+        done = package_analysis(actor=request.user, job=self.get_object(), request=request)
+        return Response(PackageAnalysisSerializer(done).data)
 
     @extend_schema(request=None, responses=ExportJobSerializer)
     @action(detail=True, methods=["post"])

@@ -15,6 +15,9 @@ from django.utils.translation import gettext_lazy
 from ecrf.core.fields import EntryDateTimeField
 
 from ecrf.accounts.roles import user_roles
+from ecrf.analysis import report
+from ecrf.analysis.primary import ACTIVE, ARMS, PLACEBO, percent, summary_line
+from ecrf.analysis.services import ANALYSIS_ROLES, package_analysis
 from ecrf.core.errors import DomainError
 from ecrf.exports import selectors, services, unblinded
 from ecrf.exports.models import ACTIVE_STATUSES, ExportJob
@@ -63,7 +66,35 @@ def export_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def export_detail(request: HttpRequest, pk: int) -> HttpResponse:
     job = selectors.export_get(request.user, pk)
-    return _refreshing(render(request, "exports/detail.html", {"job": job}), [job])
+    may_analyse = job.is_done and not job.blinded and bool(user_roles(request.user) & ANALYSIS_ROLES)
+    return _refreshing(render(request, "exports/detail.html", {"job": job, "may_analyse": may_analyse}), [job])
+
+
+@login_required
+def export_analysis(request: HttpRequest, pk: int) -> HttpResponse:
+    """The primary analysis of an unblinded package, read from its ADaM (the service checks the
+    role, the kind, the state and the file first; a refusal renders the error page)."""
+    job = selectors.export_get(request.user, pk)
+    done = package_analysis(actor=request.user, job=job, request=request)
+    result = done.result
+    forest = [{"name": name, "arm": arm, "responders": g[key]["responders"], "n": g[key]["n"],
+               "proportion": percent(g[key]["proportion"]),
+               "wilson": " to ".join(percent(v) for v in g[key]["wilson95"]) if g[key]["wilson95"][0] is not None else "-"}
+              for name, g in report.forest_groups(result) for arm, key in ((ACTIVE, "active"), (PLACEBO, "placebo"))]
+    sofa = result["mean_sofa_by_day"]
+    days = sorted({int(d) for a in ARMS for d in sofa.get(a, {})})
+    return render(request, "exports/analysis.html", {
+        "job": done.job, "analysis": done, "result": result, "summary": summary_line(result),
+        "responders": [report.comparison_cells(name, g) for name, g in report.forest_groups(result)],
+        "mortality": [report.comparison_cells(_("Day 28"), result["mortality_day28"]),
+                      report.comparison_cells(_("Day 90"), result["mortality_day90"])],
+        "logistic": report.logistic_text(result),
+        "not_evaluable": [(arm, result["not_evaluable_counted_as_non_responders"][arm]) for arm in ARMS],
+        "forest_svg": report.forest_svg(result, inline_style=False), "forest_rows": forest,
+        "sofa_svg": report.sofa_svg(result, inline_style=False), "arms": ARMS,
+        "sofa_rows": [{"day": d, "means": ["-" if sofa.get(a, {}).get(str(d)) is None else f"{sofa[a][str(d)]:.2f}"
+                                           for a in ARMS]} for d in days],
+    })
 
 
 @login_required

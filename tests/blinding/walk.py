@@ -193,6 +193,7 @@ HTML: dict[str, Callable[[], list[dict[str, Any]]]] = {
     "queries:detail": lambda: _pks(Query),
     "exports:detail": lambda: _pks(ExportJob),
     "exports:download": lambda: _pks(ExportJob),
+    "exports:analysis": lambda: _pks(ExportJob),
     "queries:run-detail": lambda: _pks(CheckRun),
     # Raising a query names only the form and its participant: one form of each kind.
     "queries:raise": lambda: [next(f for f in _forms() if f["slug"] == s.slug) for s in all_specs()

@@ -65,6 +65,8 @@ RULES: dict[str, dict[str, Check]] = {
                      "post": api(NO_LOCK, body=lambda fx, w, u: {"blinded": True}, per_site=False)},
     "exports-detail": {"get": api({**LOCK_READERS, "dsmb": 404}, kwargs=JOB, per_site=False)},
     "exports-download": {"get": api({**LOCK_READERS, "dsmb": 404}, kwargs=JOB, per_site=False)},
+    # The matrix's package is blinded: the statistician is refused on its kind (409), the DSMB never sees it.
+    "exports-analysis": {"get": api({"statistician": 409, "dsmb": 404}, kwargs=JOB, per_site=False)},
     # Only a failed package is retried: this one is done (409).
     "exports-retry": {"post": api({**NO_LOCK, "dsmb": 404}, kwargs=JOB, per_site=False)},
     "data-cuts-list": {"get": api({"statistician": 200, "dsmb": 200}, per_site=False),
@@ -73,6 +75,7 @@ RULES: dict[str, dict[str, Check]] = {
                      "post": check(NO_LOCK, body=lambda fx, w, u: {"kind": "blinded"}, per_site=False)},
     "exports:detail": {"get": check({**LOCK_READERS, "dsmb": 404}, kwargs=JOB, per_site=False)},
     "exports:download": {"get": check({**LOCK_READERS, "dsmb": 404}, kwargs=JOB, per_site=False)},
+    "exports:analysis": {"get": check({"statistician": 409, "dsmb": 404}, kwargs=JOB, per_site=False)},
     "exports:cuts": {"get": check({"statistician": 200, "dsmb": 200}, per_site=False),
                      "post": check({"statistician": 302}, body=_cut_page, per_site=False)},
 }

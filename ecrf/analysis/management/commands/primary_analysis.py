@@ -12,11 +12,10 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from ecrf.analysis.primary import AnalysisError, primary_analysis, summary_line
-from ecrf.analysis.reader import PackageError, read_adam
+from ecrf.analysis.primary import summary_line
 from ecrf.analysis.report import primary_csv, primary_html
-from ecrf.study.models import Study
-from ecrf.study.services import current_protocol
+from ecrf.analysis.services import adam_analysis
+from ecrf.core.errors import DomainError
 
 
 class Command(BaseCommand):
@@ -27,24 +26,17 @@ class Command(BaseCommand):
         parser.add_argument("--out", help="Folder to write primary.json, primary.csv and primary.html into.")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # The same rules as the API and the page (ecrf.analysis.services.adam_analysis).
         try:
-            adsl, adsofa = read_adam(options["package"])
-        except PackageError as exc:
-            raise CommandError(str(exc)) from exc
-        study = Study.objects.current()
-        codes = {r["STUDYID"] for r in adsl}
-        if study is not None and codes and codes != {study.code}:
-            raise CommandError(f"This package is of study {', '.join(sorted(codes))}, not of {study.code}.")
-        try:
-            result = primary_analysis(adsl, adsofa, threshold=current_protocol().responder_threshold)
-        except AnalysisError as exc:
-            raise CommandError(str(exc)) from exc
+            result, study_code = adam_analysis(path=Path(options["package"]))
+        except DomainError as exc:
+            raise CommandError(exc.message) from exc
         if options["out"]:
             out = Path(options["out"])
             out.mkdir(parents=True, exist_ok=True)
             (out / "primary.json").write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
             (out / "primary.csv").write_text(primary_csv(result))
-            (out / "primary.html").write_text(primary_html(result, study_code=next(iter(codes), ""),
+            (out / "primary.html").write_text(primary_html(result, study_code=study_code,
                                                            as_of=timezone.now(), package_hash=_sha256(options["package"])))
         self.stdout.write(summary_line(result))
 
