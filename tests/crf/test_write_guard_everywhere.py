@@ -180,6 +180,8 @@ NOT_GUARDED = {
     "ecrf.exports.services.export_job_run": "writes the package file and the job's status: reads clinical data as of its time",
     "ecrf.exports.services.export_retry": "re-queues a failed export job",
     "ecrf.exports.services.export_download": "records a download event (who, which hash): no clinical data",
+    "ecrf.analysis.services.package_analysis": "records a view event (who, which package): reads a finished package",
+    "ecrf.analysis.services.adam_analysis": "reads a package's ADaM and computes; writes nothing",
     "ecrf.exports.services.data_cut_create":
         "records a DSMB data cut (a participant set and a cut-off time): a snapshot read, no clinical write",
     "ecrf.queries.services.checks_schedule":

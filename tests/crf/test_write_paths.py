@@ -137,5 +137,5 @@ def test_participant_history_page_shows_who_field_old_new_reason(coordinator, vi
     client = page_client(coordinator)
     client.post(f"/forms/{VITALS.slug}/{vitals.pk}/", edit_post(1, reason="Wrong reading"))
     html = client.get(f"/participants/{vitals.participant_id}/history/").content.decode()
-    assert "Wrong reading" in html and coordinator.username in html and "heart_rate" in html
+    assert "Wrong reading" in html and coordinator.username in html and "Heart rate (/min)" in html
     assert ">100<" in html and ">90<" in html
