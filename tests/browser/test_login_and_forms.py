@@ -45,5 +45,5 @@ def test_coordinator_enters_submits_and_corrects_a_form(page, login, coordinator
     page.get_by_role("button", name="Save draft").click()
     assert page.get_by_test_id("version").inner_text() == "2"
     page.get_by_role("link", name="History").click()
-    row = page.get_by_role("row").filter(has_text="Monitor found transcription error").filter(has_text="heart_rate")
+    row = page.get_by_role("row").filter(has_text="Monitor found transcription error").filter(has_text="Heart rate (/min)")
     assert "120" in row.inner_text() and "115" in row.inner_text()
