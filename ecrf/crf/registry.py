@@ -52,6 +52,9 @@ class FormSpec:
     # Optional: the page a save leads to for this entry, or None for the form's own page (a
     # serious adverse event leads to its SAE report and reporting clock).
     next_page: Callable[["CRF"], str | None] | None = None  # noqa: UP037
+    # Optional: the entry fields grouped under headings on the form page, in order: ((heading,
+    # (field, ...)), ...). Fields named in no section come first, without a heading.
+    sections: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @property
     def api_basename(self) -> str:
@@ -67,6 +70,9 @@ def register(spec: FormSpec) -> FormSpec:
         raise RuntimeError(f"Form key {spec.key} is registered twice.")
     if any(s.slug == spec.slug and s.key != spec.key for s in _REGISTRY.values()):
         raise RuntimeError(f"Form slug {spec.slug} is used twice.")
+    grouped = [name for _heading, names in spec.sections for name in names]
+    if len(grouped) != len(set(grouped)) or not set(grouped) <= set(spec.fields):
+        raise RuntimeError(f"Form {spec.key}: each section names entry fields of the form, each field once.")
     _REGISTRY[spec.key] = spec
     return spec
 

@@ -53,6 +53,16 @@ def entry_form(spec: FormSpec, data: Any = None, instance: Any = None, initial: 
     return form_class(data=data, instance=instance, initial=initial, prefix="f")
 
 
+def entry_sections(spec: FormSpec, rows: list[tuple[Any, list[Any]]]) -> list[tuple[str, list[tuple[Any, list[Any]]]]]:
+    """The entry form's (bound field, notes) rows grouped by the spec's sections: the fields in
+    no section first under no heading, then each section in order; no section, one group."""
+    by_name = {field.name: (field, notes) for field, notes in rows}
+    named = {name for _heading, names in spec.sections for name in names}
+    groups = [("", [row for row in rows if row[0].name not in named])]
+    groups += [(heading, [by_name[n] for n in names if n in by_name]) for heading, names in spec.sections]
+    return [(heading, found) for heading, found in groups if found]
+
+
 def _initial_from_query(spec: FormSpec, query: Any) -> dict[str, str]:
     """Pre-filled values for a new form from query parameters that name one of the spec's entry
     fields (e.g. ``?day=3`` from the casebook grid); anything else is ignored. They only fill
@@ -214,7 +224,9 @@ def form_new(request: HttpRequest, pk: int, slug: str) -> HttpResponse:
         else:
             messages.success(request, _("%(form)s saved.") % {"form": spec.label})
             return redirect(_next_page(spec, form))
-    return render(request, "crf/form_edit.html", {"spec": spec, "participant": participant, "entry": entry, "meta": None, "form_obj": None})
+    return render(request, "crf/form_edit.html", {"spec": spec, "participant": participant, "entry": entry, "meta": None,
+                                                   "form_obj": None,
+                                                   "entry_sections": entry_sections(spec, [(f, []) for f in entry])})
 
 
 def _next_page(spec: FormSpec, form: Any) -> str:
@@ -262,7 +274,7 @@ def form_detail(request: HttpRequest, slug: str, form_id: int) -> HttpResponse:
                   for (label, value), name in zip(values, spec.fields + spec.derived_fields, strict=True)]
     return render(request, "crf/form_edit.html", {"spec": spec, "participant": form_obj.participant, "entry": entry,
                                                    "meta": meta, "form_obj": form_obj, "values": values,
-                                                   "status_form": status_form, "entry_rows": entry_rows,
+                                                   "status_form": status_form, "entry_sections": entry_sections(spec, entry_rows),
                                                    "value_rows": value_rows, "form_notes": notes.get(ALL_FIELDS, []),
                                                    "can_edit": can_write and entry is None and form_obj.ever_submitted})
 

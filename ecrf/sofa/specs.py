@@ -23,5 +23,12 @@ SOFA_DAY = register(
         representation=derivation.api_representation,
         detail_template="sofa/score_summary.html",
         preview_url="sofa:preview",
+        # By organ system, in the order of the SOFA table (sofa.md), each with its units.
+        sections=(("Respiration", ("pao2", "pao2_unit", "fio2", "respiratory_support")),
+                  ("Coagulation", ("platelets",)),
+                  ("Liver", ("bilirubin", "bilirubin_unit")),
+                  ("Cardiovascular", ("map", "dopamine", "dobutamine", "epinephrine", "norepinephrine")),
+                  ("Central nervous system", ("gcs", "gcs_sedated")),
+                  ("Renal", ("creatinine", "creatinine_unit", "urine_output"))),
     )
 )

@@ -3,6 +3,7 @@ computed by the save's own scoring and writing nothing; and the error summary of
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import pytest
@@ -10,11 +11,13 @@ from django.test import Client
 from django.urls import reverse
 
 from ecrf.audit.models import Event
+from ecrf.crf.registry import get_spec, register
 from ecrf.crf.services import form_create
 from ecrf.sofa.models import SofaDay
 from ecrf.sofa.scoring import COMPONENTS
 from ecrf.sofa.specs import SOFA_DAY
 from tests.sofa.conftest import FULL_DAY
+from tests.testapp.specs import VITALS
 
 pytestmark = pytest.mark.django_db
 
@@ -135,3 +138,32 @@ def test_the_sofa_form_asks_for_the_preview_and_a_refused_save_lists_each_error_
         links = re.findall(r'<a href="#([\w-]+)">', summary)
         assert links == [field_id]
         assert field_id in re.findall(r'<(?:input|select|textarea)[^>]* id="([\w-]+)"', html)
+
+
+def test_the_sofa_form_groups_its_fields_by_organ_system(coordinator_a, make_randomized):
+    """Each organ system's fields under its heading, in the SOFA table's order; the study day
+    first, under no heading. The sections name every entry field once (the spec registry
+    refuses anything else)."""
+    participant = make_randomized()
+    html = client_for(coordinator_a).get(reverse("crf:form-new", kwargs={"pk": participant.pk, "slug": "sofa"})).content.decode()
+    sections = re.findall(r'<fieldset class="form-section"><legend>(.*?)</legend>(.*?)</fieldset>', html, re.S)
+    inputs = {heading: re.findall(r'name="f-([\w]+)"', body) for heading, body in sections}
+    assert list(inputs) == ["Respiration", "Coagulation", "Liver", "Cardiovascular", "Central nervous system", "Renal"]
+    # The inputs of each organ's row of the SOFA table (sofa.md), with their units.
+    assert inputs == {"Respiration": ["pao2", "pao2_unit", "fio2", "respiratory_support"],
+                      "Coagulation": ["platelets"], "Liver": ["bilirubin", "bilirubin_unit"],
+                      "Cardiovascular": ["map", "dopamine", "dobutamine", "epinephrine", "norepinephrine"],
+                      "Central nervous system": ["gcs", "gcs_sedated"],
+                      "Renal": ["creatinine", "creatinine_unit", "urine_output"]}
+    before_sections = html[:html.index('<fieldset class="form-section">')]
+    assert re.findall(r'name="f-(\w+)"', before_sections) == ["day"]
+    assert sorted(re.findall(r'name="f-(\w+)"', html)) == sorted(SOFA_DAY.fields)  # each input once
+    named = [n for names in inputs.values() for n in names] + ["day"]
+    assert sorted(named) == sorted(SOFA_DAY.fields)
+
+
+def test_a_section_must_name_entry_fields_once():
+    for sections in ((("Heart", ("heart_rate", "pulse")),), (("A", ("heart_rate",)), ("B", ("heart_rate",)))):
+        with pytest.raises(RuntimeError, match="each section names entry fields of the form, each field once"):
+            register(dataclasses.replace(VITALS, sections=sections))
+    assert get_spec(VITALS.key).sections == ()
