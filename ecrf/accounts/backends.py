@@ -56,11 +56,12 @@ class _Joined(Aggregate):
 class ModelBackend(auth_backends.ModelBackend):
     """Django's model backend, whose ``get_user`` (run on every request of a logged-in session)
     reads with the user, in the same query, what nearly every request asks next: the role
-    codes, the member sites and the first member site's time zone (``ecrf.accounts.roles``
-    and ``selectors`` cache them on the user for the request). They are read fresh on every
+    codes, the member sites, the first member site's time zone and the study's (the display
+    zone of a user without a site role; ``ecrf.accounts.roles`` and ``selectors`` cache them
+    on the user for the request). They are read fresh on every
     request, as the separate queries were: a role or site taken away applies to the next request.
 
-    The query is compiled once per database (``_session_user_sql``): compiling its three
+    The query is compiled once per database (``_session_user_sql``): compiling its
     aggregate subqueries cost several times what running it costs, on every request."""
 
     def get_user(self, user_id: Any) -> Any:
@@ -74,6 +75,7 @@ class ModelBackend(auth_backends.ModelBackend):
         user._role_cache = frozenset((user.held_role_codes or "").split(",")) & frozenset(Role.values)
         user._site_cache = frozenset(int(pk) for pk in (user.held_site_ids or "").split(",") if pk)
         user._first_site_tz = user.first_site_zone
+        user._study_tz = user.study_zone
         return user
 
 
@@ -92,7 +94,8 @@ def _session_user_sql(db: str, vendor: str) -> tuple[str, tuple[Any, ...]]:
     query = (model._default_manager.using(db)
              .annotate(held_role_codes=Subquery(groups.annotate(j=_Joined("group__name")).values("j")),
                        held_site_ids=Subquery(sites.annotate(j=_Joined(Cast("site_id", CharField()))).values("j")),
-                       first_site_zone=Subquery(first_site.values("time_zone")[:1]))
+                       first_site_zone=Subquery(first_site.values("time_zone")[:1]),
+                       study_zone=Subquery(studies().order_by("pk").values("time_zone")[:1]))
              .filter(pk=_SENTINEL)).query
     sql, params = query.get_compiler(using=db).as_sql()
     if list(params).count(_SENTINEL) != 1:

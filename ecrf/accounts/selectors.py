@@ -42,6 +42,10 @@ def sites_visible_to(user: Any, roles: frozenset[str] | set[str]) -> QuerySet | 
     return site_model().objects.none()
 
 
+# Not read yet (None is read: no study).
+_UNREAD = object()
+
+
 def display_time_zone(user: Any) -> str:
     cached = getattr(user, "_tz_cache", None)
     if cached:
@@ -55,7 +59,11 @@ def display_time_zone(user: Any) -> str:
     if site_tz:
         tz = site_tz
     else:
-        study = studies().current()
-        tz = study.time_zone if study else "UTC"
+        # The study's zone, read with the user on a session request (ModelBackend.get_user).
+        tz = getattr(user, "_study_tz", _UNREAD)
+        if tz is _UNREAD:
+            study = studies().current()
+            tz = study.time_zone if study else None
+        tz = tz or "UTC"
     user._tz_cache = tz
     return tz

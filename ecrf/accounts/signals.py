@@ -90,7 +90,7 @@ def _membership_changed(kind: EventKind, attr: str):  # noqa: ANN202
         users = [instance] if isinstance(instance, User) else list(User.objects.filter(pk__in=pk_set or ()))
         actor, request, reason = membership_actor()
         for user in users:
-            for cache in ("_role_cache", "_site_cache", "_tz_cache", "_first_site_tz"):
+            for cache in ("_role_cache", "_site_cache", "_tz_cache", "_first_site_tz", "_study_tz"):
                 user.__dict__.pop(cache, None)
             roles, sites = held(user)
             now = roles.split(",") if attr == "groups" else sites.split(",")

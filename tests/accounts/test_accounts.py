@@ -171,3 +171,35 @@ def test_a_session_request_reads_the_users_roles_sites_and_zone_with_the_user(ma
     request_as_client()
     assert seen["roles"] == frozenset({"monitor"}) and seen["sites"] == frozenset({site_b.pk})
     assert seen["zone"] == "Europe/Amsterdam"
+
+
+def test_a_central_roles_session_request_reads_the_studys_zone_with_the_user(make_user, site_a, study):
+    """A user without a site role sees times in the study's zone, read in the session user's own
+    query (no query of its own), and fresh on each request: a change of the study's zone applies
+    to the next request."""
+    from django.contrib.auth import get_user
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.db import connection
+    from django.test import RequestFactory
+    from django.test.utils import CaptureQueriesContext
+
+    from ecrf.accounts.selectors import display_time_zone
+
+    user = make_user("data_manager", sites=[site_a])  # a member site does not make a central role's zone
+    client = Client()
+    client.force_login(user)
+
+    def zone_and_queries() -> tuple[str, int]:
+        request = RequestFactory().get("/")
+        request.session = SessionStore(session_key=client.cookies["sessionid"].value)
+        request.user = get_user(request)
+        with CaptureQueriesContext(connection) as queries:
+            zone = display_time_zone(request.user)
+        return zone, len(queries)
+
+    assert study.time_zone == "Europe/Athens" and site_a.time_zone != "Europe/Lisbon"
+    assert zone_and_queries() == ("Europe/Athens", 0)
+    study.time_zone = "Europe/Lisbon"
+    study._change_reason = "test"
+    study.save()
+    assert zone_and_queries() == ("Europe/Lisbon", 0)
