@@ -482,8 +482,8 @@ def validate_inputs(inputs: SofaInputs) -> dict[str, str]:
     # sofa.md: the respiratory score depends on support (cap at 2 without it).
     if inputs.pao2 is not None and inputs.fio2 is not None and inputs.respiratory_support is None:
         errors["respiratory_support"] = (
-            "Respiratory support is required with a PaO2/FiO2: choose "
-            f"{_choices(RESPIRATORY_SUPPORT_CODES)}."
+            "Respiratory support is required with a PaO2/FiO2: choose none, "
+            "non-invasive (NIV or CPAP) or invasive ventilation."
         )
     return errors
 

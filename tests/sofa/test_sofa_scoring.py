@@ -386,6 +386,8 @@ def test_a_normal_day_has_no_errors_and_no_flags() -> None:
         ({"creatinine": D("3000"), "creatinine_unit": "umol/L"}, "creatinine", "impossible"),
         ({"respiratory_support": "cpap"}, "respiratory_support", "non_invasive"),
         ({"respiratory_support": None}, "respiratory_support", "required"),
+        # The message of a missing choice names the choices as the form labels them, not by code.
+        ({"respiratory_support": None}, "respiratory_support", "choose none, non-invasive (NIV or CPAP) or invasive ventilation"),
         ({"fio2": None}, "fio2", "without FiO2"),
         ({"pao2": None}, "pao2", "without PaO2"),
         ({"platelets": 150.0}, "platelets", "decimal number"),
