@@ -1,5 +1,5 @@
 # The README names `make run` and `make test`; the rest are conveniences.
-.PHONY: run test services lint bench ci
+.PHONY: run test services lint bench ci messages
 
 run:        ## SQLite, a local worker with beat, demo data, http://127.0.0.1:8000
 	bin/run-embedded
@@ -9,6 +9,13 @@ test:       ## the whole suite (service tests skip with a reason when the servic
 
 services:   ## install PostgreSQL, Redis and Chromium (Debian, root) for full test coverage
 	bin/services
+
+messages:   ## the Greek catalogue: collect the strings of the code into it, then compile it (GNU gettext)
+	bin/bootstrap requirements-dev.txt
+	DEBUG=1 .venv/bin/python manage.py makemessages -l el --no-obsolete $(MESSAGES_IGNORE)
+	DEBUG=1 .venv/bin/python manage.py compilemessages -l el $(MESSAGES_IGNORE)
+
+MESSAGES_IGNORE = --ignore=.venv --ignore=tests --ignore=var --ignore=benchmarks --ignore=static --ignore=docs
 
 lint:
 	bin/bootstrap requirements-dev.txt

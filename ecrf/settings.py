@@ -160,6 +160,9 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
+# The interface language chosen in the header: read by no script, sent only over HTTPS in production.
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SECURE = not DEBUG
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
@@ -185,14 +188,12 @@ CONTENT_SECURITY_POLICY = {
 }
 
 LANGUAGE_CODE = "en"
+# The languages the interface is translated into (a catalogue in locale/ for each but English):
+# the switch in the header offers these, and the browser's Accept-Language chooses among them.
+# Another trial country's language is added here with its catalogue (CONTRIBUTING.md).
 LANGUAGES = [
     ("en", _("English")),
     ("el", _("Greek")),
-    ("nl", _("Dutch")),
-    ("de", _("German")),
-    ("fr", _("French")),
-    ("it", _("Italian")),
-    ("es", _("Spanish")),
 ]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 # Entry accepts ISO 8601 dates and times only, in every language (ecrf/formats): never month-first.

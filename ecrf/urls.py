@@ -11,6 +11,8 @@ import importlib.util
 from django.apps import apps
 from django.contrib import admin
 from django.urls import include, path
+from django.views.decorators.http import require_POST
+from django.views.i18n import set_language
 from csp.decorators import csp_update
 from drf_spectacular.views import SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
@@ -47,6 +49,8 @@ for app_name in _project_apps():
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("ecrf.accounts.urls")),
+    # The language switch in every page's header (POST; the choice is kept in a cookie).
+    path("i18n/language/", require_POST(set_language), name="set_language"),
     path("api/v1/", include(router.urls)),
     path("api/schema/", SchemaView.as_view(), name="schema"),
     # Swagger UI with its start-up script served as a file (the split view), so no inline script

@@ -41,6 +41,10 @@ def _service_problem(marker: str) -> str | None:
         if not shutil.which("chromium") and not os.path.exists("/usr/bin/chromium"):
             return "Debian's chromium is not installed (apt-get install chromium)"
         return None
+    if marker == "gettext":
+        if not shutil.which("xgettext") or not shutil.which("msgfmt"):
+            return "GNU gettext is not installed (apt-get install gettext)"
+        return None
     return None
 
 
@@ -111,7 +115,7 @@ def _keep_the_sqlite_pass(config: pytest.Config, items: list[pytest.Item]) -> No
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    for marker in ("postgres", "redis", "worker", "browser"):
+    for marker in ("postgres", "redis", "worker", "browser", "gettext"):
         if item.get_closest_marker(marker) is None:
             continue
         problem = _service_problem(marker)

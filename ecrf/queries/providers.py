@@ -11,6 +11,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from ecrf.accounts.roles import Role, user_roles
 from ecrf.core.home import Task, register_provider
@@ -74,8 +75,9 @@ def open_query_blockers(site_id: Any) -> list[Blocker]:
     for row in unresolved_by_participant(site_id=site_id):
         label = row["participant__subject_id"] or row["participant__screening_number"]
         out.append(Blocker(condition=OPEN_QUERIES, participant_id=row["participant_id"],
-                           message=_("%(p)s has %(n)d unresolved quer%(s)s (open, answered or draft).")
-                           % {"p": label, "n": row["n"], "s": "y" if row["n"] == 1 else "ies"},
+                           message=ngettext("%(p)s has %(n)d unresolved query (open, answered or draft).",
+                                            "%(p)s has %(n)d unresolved queries (open, answered or draft).", row["n"])
+                           % {"p": label, "n": row["n"]},
                            url=f"{url}?participant={row['participant_id']}"))
     return out
 

@@ -94,6 +94,9 @@ RULES: dict[str, dict[str, Check]] = {
         # A PUT body is not read as a form: the login page comes back (200) and nobody is logged in.
         "put": check(dict.fromkeys(ROLES, 302), anonymous=200, body=login_body, changes=False),
     },
+    # The language switch: anyone, signed in or not, sets the cookie and is sent back; no row changes.
+    "set_language": {"post": check(dict.fromkeys(ROLES, 302), anonymous=302, body=lambda fx, w, u: {"language": "el", "next": "/"},
+                                   changes=False)},
     "accounts:logout": {"post": check(dict.fromkeys(ROLES, 302), anonymous=302, fresh_client=True, changes=None)},
     "notifications:inbox": {"get": check(EVERYONE)},
     "notifications:mark-read": {"post": check({r: Own(302) for r in ROLES}, kwargs=own_notification, changes=None)},

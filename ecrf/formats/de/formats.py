@@ -1,1 +1,0 @@
-from ecrf.formats.iso import DATE_INPUT_FORMATS, DATETIME_INPUT_FORMATS, TIME_INPUT_FORMATS  # noqa: F401
