@@ -76,6 +76,9 @@ def test_blinded_users_observe_the_same_whatever_the_arms(worlds):
     ok = [k for k, o in world.responses.items() if k.startswith("GET ") and o.status == 200]
     assert len(ok) > 1000, len(ok)
     assert any(b"A-001" in o.body for o in world.responses.values())
+    # The pages a query parameter opens were walked too (the signing page of one form, signed).
+    assert any(k.startswith("GET investigator review:sign ") and "?form_slug=" in k and o.status == 200
+               and b'data-testid="signature"' in o.body for k, o in world.responses.items())
     assert world.mails and world.notifications
 
 

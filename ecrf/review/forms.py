@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from ecrf.crf.models import ScopeLevel
-from ecrf.review.models import SignatureMeaning
+from ecrf.review.models import SignatureLevel, SignatureMeaning, meaning_choices
 
 
 class ScopeForm(forms.Form):
@@ -28,14 +30,41 @@ class UnlockForm(forms.Form):
     reason = forms.CharField(label=_("Reason for the unlock"), max_length=500)
 
 
+class FieldNamesField(forms.Field):
+    """The ticked field names (checkboxes named alike); which of them the form has is the
+    service's check, so that a name the form lacks gets its specific message."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value: object) -> list[str]:
+        return [str(v) for v in value or []]
+
+
 class VerifyForm(forms.Form):
+    # The button pressed: the whole form, or the ticked fields ("fields"). Absent: the whole form.
+    SCOPE_FORM, SCOPE_FIELDS = "form", "fields"
+
     form_slug = forms.CharField(widget=forms.HiddenInput)
     form_id = forms.IntegerField(widget=forms.HiddenInput)
     expected_version = forms.IntegerField(widget=forms.HiddenInput)
+    scope = forms.ChoiceField(choices=[(SCOPE_FORM, SCOPE_FORM), (SCOPE_FIELDS, SCOPE_FIELDS)], required=False,
+                              widget=forms.HiddenInput)
+    fields = FieldNamesField(required=False)
 
 
 class SignForm(forms.Form):
-    meaning = forms.ChoiceField(label=_("Meaning of your signature"), choices=SignatureMeaning.choices,
+    meaning = forms.ChoiceField(label=_("Meaning of your signature"), choices=partial(meaning_choices, SignatureLevel.CASEBOOK),
                                 initial=SignatureMeaning.APPROVE)
     password = forms.CharField(label=_("Your password (re-enter it to sign)"), widget=forms.PasswordInput, strip=False)
     expected = forms.CharField(widget=forms.HiddenInput)
+
+
+class FormSignForm(forms.Form):
+    """One form's signature: the meaning in the form's words, the password, and the version read."""
+
+    form_slug = forms.CharField(widget=forms.HiddenInput)
+    form_id = forms.IntegerField(widget=forms.HiddenInput)
+    meaning = forms.ChoiceField(label=_("Meaning of your signature"), choices=partial(meaning_choices, SignatureLevel.FORM),
+                                initial=SignatureMeaning.APPROVE)
+    password = forms.CharField(label=_("Your password (re-enter it to sign)"), widget=forms.PasswordInput, strip=False)
+    expected = forms.CharField(widget=forms.HiddenInput)  # the form's version the signer read

@@ -52,6 +52,17 @@ class SignatureMeaning(models.TextChoices):
     RESPONSIBILITY = "responsibility", _("I take responsibility for the data of this casebook")
 
 
+def meaning_text(meaning: str, level: str) -> str:
+    """The words a signature of ``level`` with ``meaning`` shows and signs: a form's signature
+    says "this form" where a casebook's says "this casebook"."""
+    text = str(SignatureMeaning(meaning).label)
+    return text.replace("this casebook", "this form") if level == SignatureLevel.FORM else text
+
+
+def meaning_choices(level: str) -> list[tuple[str, str]]:
+    return [(value, meaning_text(value, level)) for value in SignatureMeaning.values]
+
+
 class Signature(NoDeleteModel):
     """An investigator's electronic signature of one form or of a participant's whole casebook
     (21 CFR 11.50, 11.70, 11.200): signer, printed name, UTC time, meaning, and the exact record

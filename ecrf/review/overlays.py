@@ -1,9 +1,12 @@
 """What the review app shows on other apps' pages: the casebook cells' verified / signed overlays
-(and their stale / void forms) and the verification notes beside a form's fields."""
+(and their stale / void forms), the verification notes beside a form's fields, and the form's
+own signature (or the investigator's "Sign this form") at the top of its page."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
@@ -12,6 +15,7 @@ from django.utils import timezone
 from ecrf.accounts.roles import user_roles
 from ecrf.crf.annotations import ALL_FIELDS, FieldNote, register_field_notes
 from ecrf.crf.models import EntryStatus
+from ecrf.crf.selectors import participants_for
 from ecrf.review import selectors
 from ecrf.review.models import Signature, SignatureLevel, Verification
 from ecrf.schedule.selectors import register_state_provider
@@ -83,3 +87,34 @@ def verification_notes(user: Any, form: Any) -> dict[str, list[FieldNote]]:
         elif review.state != selectors.VState.VERIFIED:
             notes.setdefault(name, []).append(FieldNote("verification", "Verified", url, "info"))
     return notes
+
+
+@register_field_notes
+def signature_notes(user: Any, form: Any) -> dict[str, list[FieldNote]]:
+    """The form's own signature on its page: who signed, when (UTC and the viewer's zone) and what
+    it means, or that a change voided it; for the site's investigators, the way to sign it."""
+    roles = user_roles(user)
+    if not roles & selectors.REVIEW_READ_ROLES:
+        return {}
+    spec = selectors.spec_of(form)
+    signatures = selectors.form_signatures(spec, form)
+    signable = form.status in (EntryStatus.SUBMITTED, EntryStatus.NOT_DONE)
+    url = ""
+    if (signable and roles & selectors.SIGN_ROLES
+            and participants_for(user, selectors.SIGN_ROLES).filter(pk=form.participant_id).exists()):
+        url = f"{reverse('review:sign', args=[form.participant_id])}?{urlencode({'form_slug': spec.slug, 'form_id': form.pk})}"
+    notes: list[FieldNote] = []
+    if signatures:
+        sig, void = signatures[-1]
+        utc = sig.signed_at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+        local = timezone.localtime(sig.signed_at).strftime("%Y-%m-%d %H:%M %Z")
+        if void:
+            notes.append(FieldNote("signature", f"Signature void: signed by {sig.signer_name} on {utc} ({local}) at version "
+                                   f"{sig.records[0]['version']}, changed since (now version {form.version}); "
+                                   "this form needs signing again." + (" Sign it again." if url else ""), url, "warning"))
+        else:
+            notes.append(FieldNote("signature", f"Signed by {sig.signer_name} on {utc} ({local}): “{sig.meaning_text}”.",
+                                   "", "info"))
+    elif url:
+        notes.append(FieldNote("signature", "Sign this form", url, "info"))
+    return {ALL_FIELDS: notes} if notes else {}

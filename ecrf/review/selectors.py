@@ -104,6 +104,20 @@ class FormReview:
     state: str = VState.UNVERIFIED
     fields: dict[str, str] = field(default_factory=dict)  # field -> VState.VERIFIED / STALE
     latest: Verification | None = None
+    whole: bool = False  # verified as a whole form, and that verification still holds
+    covered: dict[str, Verification] = field(default_factory=dict)  # field -> the latest verification covering it
+
+    @property
+    def verified_fields(self) -> int:
+        return sum(1 for name in self.spec.fields if self.fields.get(name) == VState.VERIFIED)
+
+    @property
+    def stale_fields(self) -> int:
+        return sum(1 for name in self.spec.fields if self.fields.get(name) == VState.STALE)
+
+    @property
+    def total_fields(self) -> int:
+        return len(self.spec.fields)
 
     @property
     def state_label(self) -> str:
@@ -124,9 +138,13 @@ def review_of(spec: FormSpec, form: CRF, rows: list[Verification]) -> FormReview
     if not rows:
         return review
     review.latest = rows[-1]
+    for row in rows:
+        for name in row.fields or spec.fields:
+            review.covered[name] = row
     whole = [r for r in rows if not r.fields]
     if whole and verification_current(whole[-1], spec, form):
         review.state = VState.VERIFIED
+        review.whole = True
         review.fields = dict.fromkeys(spec.fields, VState.VERIFIED)
         return review
     # Each field: the latest verification that covered it (whole form or that field) decides.
@@ -140,6 +158,33 @@ def review_of(spec: FormSpec, form: CRF, rows: list[Verification]) -> FormReview
     else:
         review.state = VState.PARTIAL
     return review
+
+
+@dataclass(frozen=True)
+class FieldReview:
+    """One field of a form on the verification page: its label, its current value (the label of
+    a coded value), and whether a verification covers it now (``VState``), by which record."""
+
+    name: str
+    label: str
+    value: Any
+    state: str
+    row: Verification | None
+
+
+def field_values(spec: FormSpec, form: CRF) -> list[tuple[str, str, Any]]:
+    """(name, label, value as read: the label of a coded value) of the form's entered fields, in order."""
+    out = []
+    for name in spec.fields:
+        display = getattr(form, f"get_{name}_display", None)
+        out.append((name, str(form._meta.get_field(name).verbose_name), display() if display is not None else getattr(form, name)))
+    return out
+
+
+def field_reviews(review: FormReview) -> list[FieldReview]:
+    """The form's entered fields in their order, each with its verification state (no query)."""
+    return [FieldReview(name=name, label=label, value=value, state=review.fields.get(name, VState.UNVERIFIED),
+                        row=review.covered.get(name)) for name, label, value in field_values(review.spec, review.form)]
 
 
 def _verifications(participant_ids: Iterable[int]) -> dict[tuple[int, int], list[Verification]]:
@@ -267,6 +312,41 @@ def signatures_for(user: Any, participant: Participant) -> list[tuple[Signature,
             target = by_form.get((sig.form_type_id, sig.form_id))
             out.append((sig, target is None or signature_void(sig, [form_record(*target)])))
     return out
+
+
+@dataclass(frozen=True)
+class FormSignatureState:
+    """A form's latest form-level signature and whether a change since voided it."""
+
+    signature: Signature
+    void: bool
+
+    @property
+    def signed(self) -> bool:
+        return not self.void
+
+
+def form_signature_states(forms: list[tuple[FormSpec, CRF]]) -> dict[tuple[int, int], FormSignatureState]:
+    """(content type id, form id) -> the latest form-level signature of each of these forms (one
+    participant's or several), at one query for the signatures."""
+    if not forms:
+        return {}
+    by_key = {(ContentType.objects.get_for_model(s.model).pk, f.pk): (s, f) for s, f in forms}
+    latest: dict[tuple[int, int], Signature] = {}
+    found = (Signature.objects.filter(participant_id__in={f.participant_id for _, f in forms}, level=SignatureLevel.FORM)
+             .select_related("signer").order_by("pk"))
+    for sig in found:
+        if (sig.form_type_id, sig.form_id) in by_key:
+            latest[(sig.form_type_id, sig.form_id)] = sig
+    return {key: FormSignatureState(sig, signature_void(sig, [form_record(*by_key[key])])) for key, sig in latest.items()}
+
+
+def form_signatures(spec: FormSpec, form: CRF) -> list[tuple[Signature, bool]]:
+    """One form's own signatures, oldest first, each with whether it is void now."""
+    sigs = (Signature.objects.filter(level=SignatureLevel.FORM, form_type=ContentType.objects.get_for_model(spec.model),
+                                     form_id=form.pk).select_related("signer").order_by("pk"))
+    record = [form_record(spec, form)]
+    return [(sig, signature_void(sig, record)) for sig in sigs]
 
 
 # --- lookups ------------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ from ecrf.crf.registry import FormSpec
 from ecrf.crf.selectors import participant_get
 from ecrf.review import fingerprint, gate, selectors
 from ecrf.review.errors import ReviewError
-from ecrf.review.models import Signature, SignatureLevel, SignatureMeaning, Verification
+from ecrf.review.models import Signature, SignatureLevel, SignatureMeaning, Verification, meaning_text
 from ecrf.study.models import Site
 
 _SET_EVENT = {"freeze": EventKind.FREEZE, "lock": EventKind.LOCK}
@@ -178,10 +178,7 @@ def form_verify(*, actor: Any, spec: FormSpec, form: CRF, version: int | None, f
 def _meaning(meaning: str, level: str) -> tuple[str, str]:
     if meaning not in SignatureMeaning.values:
         raise invalid("Choose what your signature means.", meaning=f"One of: {', '.join(SignatureMeaning.values)}.")
-    text = str(SignatureMeaning(meaning).label)
-    if level == SignatureLevel.FORM:
-        text = text.replace("this casebook", "this form")
-    return meaning, text
+    return meaning, meaning_text(meaning, level)
 
 
 def signature_create(*, actor: Any, participant: Participant, meaning: str, password: str,

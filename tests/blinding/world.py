@@ -174,7 +174,7 @@ def build_world(rec: Recorder) -> World:
              description="Day-2 blood sample taken outside the window.", occurred_on=str(sampled.date()), found_by="site",
              impact="minor", corrective_action="Staff reminded of the sampling schedule.")
     a1, a2, a3, a4, b1, b2 = participants
-    form(coord_a, "infections", a4, "infection A-4", onset_date=str((T0 + dt.timedelta(days=2)).date()), infection_site="lung",
+    infection_a4 = form(coord_a, "infections", a4, "infection A-4", onset_date=str((T0 + dt.timedelta(days=2)).date()), infection_site="lung",
          organism="Klebsiella pneumoniae", diagnosed_by="culture")
     form(coord_b, "discontinuations", b2, "discontinuation B-2", route="both", discontinued_on=str((T0 + dt.timedelta(days=3)).date()),
          discontinuation_reason="participant_request")
@@ -259,6 +259,15 @@ def build_world(rec: Recorder) -> World:
     rec.api(investigator_a, "post", "/api/v1/signatures/",
             {"participant": a4.pk, "form": "vital-status", "form_id": vital["id"], "expected": str(vital["version"]),
              "meaning": "approve", "password": PASSWORD}, label="sign vital status A-4")
+    # Through the pages: the monitor verifies two fields of A-4's infection form, and the
+    # investigator signs that one form (the walk then sees partial verification and a form's own
+    # signature on the review pages and the form's page).
+    rec.page(viewers[Role.MONITOR], "post", f"/review/participants/{a4.pk}/verification/",
+             {"form_slug": "infections", "form_id": infection_a4["id"], "expected_version": infection_a4["version"],
+              "scope": "fields", "fields": ["organism", "diagnosed_by"]}, label="verify two fields of infection A-4")
+    rec.page(investigator_a, "post", f"/review/participants/{a4.pk}/sign/",
+             {"form_slug": "infections", "form_id": infection_a4["id"], "expected": infection_a4["version"],
+              "meaning": "review", "password": PASSWORD}, label="sign infection A-4 (page)")
     # Data queries: one raised by hand and released to the site, then one run of the edit checks.
     rec.at(T0 + dt.timedelta(days=27, hours=8, minutes=30))
     dm = viewers[Role.DATA_MANAGER]

@@ -64,6 +64,19 @@ def _verify_page(fx, where, user):  # noqa: ANN001, ANN202
     return {"form_slug": VITALS.slug, "form_id": form.pk, "expected_version": form.version}
 
 
+def _verify_fields(fx, where, user):  # noqa: ANN001, ANN202
+    return {**_verify_page(fx, where, user), "scope": "fields", "fields": ["temperature", "heart_rate"]}
+
+
+def _form_ref(fx, where, user):  # noqa: ANN001, ANN202
+    return {"form_slug": VITALS.slug, "form_id": fx.get("review_vitals", where).pk}
+
+
+def _sign_form_page(fx, where, user):  # noqa: ANN001, ANN202
+    return {**_form_ref(fx, where, user), "meaning": "approve", "password": PASSWORD,
+            "expected": fx.fresh("review_vitals", where).version}
+
+
 def _expected(fx, where):  # noqa: ANN001, ANN202
     p = fx.get("review_participant", where)
     return selectors.casebook_states([p.pk])[p.pk].manifest_hash
@@ -102,9 +115,15 @@ RULES: dict[str, dict[str, Check]] = {
     "review:participant-sdv": {
         "get": check({"monitor": Own(200), "data_manager": 200}, kwargs=pk_of("review_participant")),
         "post": check({"monitor": Own(302), "data_manager": 302}, kwargs=pk_of("review_participant"), body=_verify_page),
+        # Some fields of the form (the ticked ones): the same people.
+        "post fields": check({"monitor": Own(302), "data_manager": 302}, kwargs=pk_of("review_participant"),
+                             body=_verify_fields),
     },
     "review:sign": {
         "get": check({"investigator": Own(200)}, kwargs=pk_of("review_participant")),
         "post": check({"investigator": Own(302)}, kwargs=pk_of("review_participant"), body=_sign_page),
+        # One form of the casebook (?form_slug=&form_id=): the site's investigators.
+        "get form": check({"investigator": Own(200)}, kwargs=pk_of("review_participant"), body=_form_ref),
+        "post form": check({"investigator": Own(302)}, kwargs=pk_of("review_participant"), body=_sign_form_page),
     },
 }

@@ -6,7 +6,9 @@ roles, ``ecrf.accounts.roles`` constants, admin classes' declared roles): a wron
 shows up as a difference between the table and the application.
 
 Each entries module declares ``RULES: dict[url_name, dict[method, Check]]`` and may add the
-objects its rules name with ``build(fx)``. A ``Check`` lists, by literal role code, the status
+objects its rules name with ``build(fx)``. Besides the row of each method its view accepts, a
+URL may have variant rows, keyed by the method and a word (``"post fields"``, ``"get form"``):
+one page that does more than one thing by its parameters gets a row for each. A ``Check`` lists, by literal role code, the status
 each role gets; ``Own(s)`` means "s for the user's own site's object, 404 for the other site's"
 (site staff cannot see other sites). Roles not listed get ``others`` (403 unless stated).
 
@@ -94,6 +96,11 @@ class Check:
     def places(self) -> tuple[str, ...]:
         """Own and other site when the URL or the body names a site's object."""
         return ("own", "other") if self.per_site and (self.kwargs is not None or self.body is not None) else ("own",)
+
+
+def http_method(key: str) -> str:
+    """The HTTP method of a row's key: ``"post"``, or ``"post fields"`` (a variant row of POST)."""
+    return key.split()[0]
 
 
 def check(roles: dict[str, int | Own], **options: Any) -> Check:

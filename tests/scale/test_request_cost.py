@@ -72,6 +72,7 @@ REQUESTS: list[Any] = [
     ("query aging", Role.DATA_MANAGER, "queries:aging", None),
     ("verification progress", Role.MONITOR, "review:progress", None),
     ("participant verification", Role.MONITOR, "review:participant-sdv", "participant"),
+    ("signing page", Role.INVESTIGATOR, "review:sign", "participant"),
     ("locks page", Role.DATA_MANAGER, "review:locks", None),
     ("AE list (safety)", Role.SAFETY_OFFICER, "safety:ae-list", None),
     ("clock board", Role.SAFETY_OFFICER, "safety:clock-board", None),
