@@ -91,6 +91,7 @@ def test_api_and_page_give_the_analysis_of_the_packages_adam(packages, in_export
     assert response.status_code == 200, response.content
     body = response.json()
     assert body["result"] == expected and body["summary"] == summary_line(expected)
+    assert body["safety"] == json.loads(json.dumps(safety_tables(*read_safety(path))))
     assert body["package_sha256"] == hashlib.sha256(path.read_bytes()).hexdigest() == job.sha256
     assert body["as_of"].replace("Z", "+00:00") == packages["lock"].set_at.isoformat()
     event = Event.objects.get(kind=EventKind.DOWNLOAD, detail__view="primary_analysis")
