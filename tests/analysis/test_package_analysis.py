@@ -192,6 +192,8 @@ def test_the_dsmb_reads_the_closed_cuts_report_and_the_statistician_the_unblinde
         assert "DSMB closed report, DSMB interim 1" in text and closed.sha256 in text
         assert all(c in text for c in cells), [c for c in cells if c not in text]
         assert "Anemia (signal with anakinra)" in text and "Bleeding (signal with interferon-gamma-1b)" in text
+        n = safety_tables(*read_safety(in_exports_dir / closed.file_name))["n"]
+        assert "".join(f'<th scope="colgroup" colspan="4">{arm} (N = {n[arm]})</th>' for arm in ARMS) in text
     lock_job = packages["unblinded"]
     page = client.get(f"/exports/{lock_job.pk}/analysis/")  # the statistician, after the study unblinding
     assert page.status_code == 200 and "primary analysis and safety" in page.content.decode()
