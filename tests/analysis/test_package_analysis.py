@@ -181,6 +181,12 @@ def _safety_cells(path: Path) -> list[str]:
 def test_the_dsmb_reads_the_closed_cuts_report_and_the_statistician_the_unblinded_lock(packages, in_exports_dir, client):
     users, closed = packages["users"], packages["closed"]
     cells = _safety_cells(in_exports_dir / closed.file_name)
+    # The report is a member of the cut's zip, listed in its manifest with its hash (what verify_export checks).
+    with zipfile.ZipFile(in_exports_dir / closed.file_name) as zf:
+        listed = {f["path"]: f["sha256"] for f in json.loads(zf.read("manifest.json"))["files"]}
+        report_html = zf.read("analysis/report.html")
+    assert listed["analysis/report.html"] == hashlib.sha256(report_html).hexdigest()
+    assert b"DSMB closed report, DSMB interim 1" in report_html
     # The world's one AE is p1's serious anemia, not yet coded: one arm has one participant with an SAE.
     assert cells[0].startswith('<th scope="row">Any adverse event</th>') and cells[1].startswith('<th scope="row">Not coded')
     assert sorted(cells[0].split("<td>")[3::4]) == ["0</td>", "1</td>"]  # SAE events per arm
