@@ -3,6 +3,9 @@ gives them: floats for numbers, None for empty), with the counts computed by han
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from ecrf.analysis.primary import ACTIVE, PLACEBO
 from ecrf.analysis.report import signal_rows, soc_rows
 from ecrf.analysis.safety_tables import ANY_SOC, NOT_CODED, count_text, safety_tables
@@ -101,3 +104,32 @@ def test_text_cells_and_the_report():
                                                "2", "2/2 (100.0%)", "1", "1/2 (50.0%)"]}
     anemia = next(s for s in tables["signals"] if s["key"] == "anemia")
     assert signal_rows(anemia, (ACTIVE, PLACEBO))[1]["cells"] == ["1/2 (50.0%)", "1/1 (100.0%)"]
+
+
+_subjects = st.lists(st.tuples(st.sampled_from([ACTIVE, PLACEBO, None]), st.booleans(),
+                               st.sampled_from(["MALS", "IMMUNOPARALYSIS"])), min_size=1, max_size=6)
+_events = st.lists(st.tuples(st.integers(0, 3), st.sampled_from([BLOOD, INFECT, None]), st.booleans(), st.booleans()),
+                   max_size=20)
+
+
+@settings(deadline=None, max_examples=100)
+@given(_subjects, _events)
+def test_the_tables_add_up(subjects, events):
+    adsl = [{"USUBJID": f"S-{i}", "TRT01P": arm, "TRTSDT": 1.0 if dosed else None, "PHENO": pheno}
+            for i, (arm, dosed, pheno) in enumerate(subjects)]
+    ae = [_ae(f"S-{who}", seq, soc, serious) for seq, (who, soc, serious, _) in enumerate(events, start=1)]
+    suppae = [{"USUBJID": f"S-{who}", "RDOMAIN": "AE", "IDVARVAL": str(seq), "QNAM": "AESIANEM", "QVAL": "Y"}
+              for seq, (who, _, _, anemia) in enumerate(events, start=1) if anemia]
+    tables = safety_tables(adsl, ae, suppae)
+    any_row, *socs = tables["by_soc"]
+    for arm in (ACTIVE, PLACEBO):
+        for kind in ("all", "serious"):
+            cell = any_row["arms"][arm][kind]
+            # Every event is in exactly one SOC row; a participant is counted once however many events.
+            assert cell["events"] == sum(r["arms"][arm][kind]["events"] for r in socs)
+            assert cell["participants"] <= min(cell["events"], tables["n"][arm])
+            assert cell["participants"] <= sum(r["arms"][arm][kind]["participants"] for r in socs)
+        assert any_row["arms"][arm]["serious"]["events"] <= any_row["arms"][arm]["all"]["events"]
+        anemia = next(s for s in tables["signals"] if s["key"] == "anemia")["groups"]
+        assert anemia[0]["arms"][arm]["participants"] == sum(g["arms"][arm]["participants"] for g in anemia[1:])
+        assert anemia[0]["arms"][arm]["n"] == sum(g["arms"][arm]["n"] for g in anemia[1:]) == tables["n"][arm]
