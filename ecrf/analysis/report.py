@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from html import escape
 from typing import Any
 
 from ecrf.analysis.primary import ACTIVE, ARMS, PLACEBO, percent, summary_line
+from ecrf.analysis.safety_tables import count_text
 
 COLOURS = {ACTIVE: "#1f5fa8", PLACEBO: "#b35a00"}
 # The pictures' text style. A page whose Content-Security-Policy forbids inline <style> elements
@@ -122,20 +123,18 @@ def _row(name: str, r: Mapping[str, Any]) -> str:
             f"<td>{c['chi2_yates_p']}</td><td>{c['fisher_p']}</td></tr>")
 
 
-def primary_html(result: Mapping[str, Any], *, study_code: str, as_of: datetime, package_hash: str = "") -> str:
+_STYLE = """<style>body{font-family:sans-serif;max-width:60em;margin:2em auto}table{border-collapse:collapse}
+td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left}</style>"""
+
+
+def _primary_body(result: Mapping[str, Any]) -> str:
     rows = [_row("All (mITT)", result["primary"])] + [_row(k, v) for k, v in sorted(result["by_phenotype"].items())]
     mort = [_row("Day 28", result["mortality_day28"]), _row("Day 90", result["mortality_day90"])]
     logit_text = escape(logistic_text(result))
     ne = result["not_evaluable_counted_as_non_responders"]
     head = "<tr><th></th><th>Active</th><th>Placebo</th><th>Difference (95% Newcombe)</th><th>Chi-square (Yates) P</th>" \
            "<th>Fisher P</th></tr>"
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{escape(study_code)}: primary analysis</title>
-<style>body{{font-family:sans-serif;max-width:60em;margin:2em auto}}table{{border-collapse:collapse}}
-td,th{{border:1px solid #ccc;padding:.3em .6em;text-align:left}}</style></head><body>
-<header><h1>{escape(study_code)}: primary analysis</h1>
-<p>Data as of {escape(as_of.isoformat())}{f" &middot; package SHA-256 {escape(package_hash)}" if package_hash else ""}</p></header>
-<p>{escape(result["responder_definition"])}; population: {escape(result["population"])};
+    return f"""<p>{escape(result["responder_definition"])}; population: {escape(result["population"])};
 {result["analysed"]} analysed of {result["randomized"]} randomized.</p>
 <p><strong>{escape(summary_line(result))}</strong></p>
 <h2>Responders</h2><table>{head}{"".join(rows)}</table>
@@ -144,7 +143,69 @@ td,th{{border:1px solid #ccc;padding:.3em .6em;text-align:left}}</style></head><
 <h2>Mortality</h2><table>{head}{"".join(mort)}</table>
 <h2>Responder proportion per arm (95% Wilson interval)</h2>{forest_svg(result)}
 <h2>Mean SOFA by study day</h2>{sofa_svg(result)}
-</body></html>
+"""
+
+
+def primary_html(result: Mapping[str, Any], *, study_code: str, as_of: datetime, package_hash: str = "") -> str:
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{escape(study_code)}: primary analysis</title>
+{_STYLE}</head><body>
+<header><h1>{escape(study_code)}: primary analysis</h1>
+<p>Data as of {escape(as_of.isoformat())}{f" &middot; package SHA-256 {escape(package_hash)}" if package_hash else ""}</p></header>
+{_primary_body(result)}</body></html>
+"""
+
+
+def soc_rows(safety: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The SOC table as text cells: per arm, events and participants n/N (%), all and serious."""
+    n = safety["n"]
+    return [{"soc": r["soc"], "cells": [text for arm in safety["arms"] for kind in ("all", "serious")
+                                        for text in (str(r["arms"][arm][kind]["events"]),
+                                                     count_text(r["arms"][arm][kind]["participants"], n[arm]))]}
+            for r in safety["by_soc"]]
+
+
+def signal_rows(signal: Mapping[str, Any], arms: Sequence[str]) -> list[dict[str, Any]]:
+    """One signal's groups as text cells (participants with an event n/N (%) per arm)."""
+    return [{"group": g["group"], "product_phenotype": g["product_phenotype"],
+             "cells": [count_text(g["arms"][arm]["participants"], g["arms"][arm]["n"]) for arm in arms]}
+            for g in signal["groups"]]
+
+
+def safety_body(safety: Mapping[str, Any]) -> str:
+    arms = safety["arms"]
+    n = ", ".join(f"{escape(arm)} N = {safety['n'][arm]}" for arm in arms)
+    arm_head = "".join(f'<th colspan="4">{escape(arm)} (N = {safety["n"][arm]})</th>' for arm in arms)
+    kind_head = "<th>All AEs: events</th><th>All AEs: participants</th><th>SAEs: events</th><th>SAEs: participants</th>" \
+        * len(arms)
+    soc = "".join(f"<tr><th>{escape(r['soc'])}</th>{''.join(f'<td>{c}</td>' for c in r['cells'])}</tr>"
+                  for r in soc_rows(safety))
+    parts = [f"<h2>Safety</h2><p>{escape(safety['population'])}: {n}.</p>",
+             "<h3>Adverse events by system organ class and seriousness</h3>",
+             f"<table><tr><th rowspan=\"2\">System organ class</th>{arm_head}</tr><tr>{kind_head}</tr>{soc}</table>"]
+    for signal in safety["signals"]:
+        head = "".join(f"<th>{escape(arm)}</th>" for arm in arms)
+        body = "".join(
+            f"<tr><th>{escape(r['group'])}{' (receives ' + escape(signal['product']) + ' if active)' if r['product_phenotype'] else ''}"
+            f"</th>{''.join(f'<td>{c}</td>' for c in r['cells'])}</tr>" for r in signal_rows(signal, arms))
+        parts.append(f"<h3>{escape(signal['label'])} (signal with {escape(signal['product'])}): participants with an event"
+                     f"</h3><table><tr><th>Group</th>{head}</tr>{body}</table>")
+    return "\n".join(parts) + "\n"
+
+
+def dsmb_html(result: Mapping[str, Any], safety: Mapping[str, Any], *, study_code: str, title: str, as_of: datetime,
+              sources: Sequence[tuple[str, str]]) -> str:
+    """The closed report of a package: the primary analysis and the safety tables. Its header names
+    the package members it was computed from with their SHA-256 (the zip's own hash cannot be in
+    a file it contains; the manifest lists the same member hashes, and this file's)."""
+    members = "".join(f"<li><code>{escape(name)}</code> SHA-256 <code>{escape(sha)}</code></li>" for name, sha in sources)
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{escape(study_code)}: {escape(title)}</title>
+{_STYLE}</head><body>
+<header><h1>{escape(study_code)}: {escape(title)}</h1>
+<p>Data as of {escape(as_of.isoformat())}. Computed from this package's members:</p><ul>{members}</ul></header>
+<h2>Primary analysis</h2>
+{_primary_body(result)}{safety_body(safety)}</body></html>
 """
 
 

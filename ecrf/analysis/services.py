@@ -1,4 +1,5 @@
-"""The primary analysis of an unblinded export package, for the statistician and the DSMB.
+"""The primary analysis and the safety tables of an unblinded export package, for the
+statistician and the DSMB (on a closed cut: the DSMB's report).
 
 ``adam_analysis`` holds the rules every caller shares (the file is a package with ADaM, the ADaM
 is unblinded and of this study, the protocol's responder threshold); the ``primary_analysis``
@@ -22,7 +23,8 @@ from django.http import HttpRequest
 from ecrf.accounts.roles import Role, user_roles
 from ecrf.analysis.errors import AnalysisErrorCode
 from ecrf.analysis.primary import AnalysisError, primary_analysis
-from ecrf.analysis.reader import PackageError, read_adam
+from ecrf.analysis.reader import PackageError, read_adam, read_safety
+from ecrf.analysis.safety_tables import safety_tables
 from ecrf.audit.models import EventKind
 from ecrf.audit.services import event_record
 from ecrf.core.errors import DomainError, forbidden
@@ -49,6 +51,7 @@ class PackageAnalysis:
     package_sha256: str
     manifest_sha256: str
     as_of: datetime  # the lock's or the cut's time, as the package's manifest records it
+    safety: dict[str, Any]  # ecrf.analysis.safety_tables.safety_tables of the package's ADSL, AE and SUPPAE
 
 
 def adam_analysis(*, path: Path, name: str = "") -> tuple[dict[str, Any], str]:
@@ -71,6 +74,16 @@ def adam_analysis(*, path: Path, name: str = "") -> tuple[dict[str, Any], str]:
     return result, next(iter(codes), study.code if study is not None else "")
 
 
+def package_safety(*, path: Path, name: str = "") -> dict[str, Any]:
+    """The safety tables of the package at ``path``, from its own ADSL, AE and SUPPAE."""
+    try:
+        adsl, ae, suppae = read_safety(path)
+    except PackageError as exc:
+        message = str(exc).replace(str(path), name) if name else str(exc)
+        raise DomainError(AnalysisErrorCode.NOT_A_PACKAGE, message) from exc
+    return safety_tables(adsl, ae, suppae)
+
+
 def _tampered(problem: str) -> DomainError:
     return DomainError(AnalysisErrorCode.TAMPERED, f"The package file fails its check ({problem}); nothing was read "
                        "from it. Export it again and report this to the data manager.")
@@ -83,8 +96,9 @@ def _manifest_as_of(path: Path) -> datetime:
 
 
 def package_analysis(*, actor: Any, job: ExportJob, request: HttpRequest | None = None) -> PackageAnalysis:
-    """The primary analysis of a finished, unblinded package that this user may see, read from
-    the package's own ADaM after the package passed its check; the viewing is recorded."""
+    """The primary analysis and the safety tables of a finished, unblinded package that this user
+    may see, read from the package's own ADaM and SDTM after the package passed its check; the
+    viewing is recorded."""
     job = export_get(actor, job.pk)  # the same 404 for missing and not visible
     if not user_roles(actor) & ANALYSIS_ROLES:
         raise forbidden("Only the statistician and the DSMB see the analysis of an unblinded package.")
@@ -103,10 +117,11 @@ def package_analysis(*, actor: Any, job: ExportJob, request: HttpRequest | None 
     if sha256 != job.sha256 or verdict.manifest_sha256 != job.manifest_sha256:
         raise _tampered(f"{job.file_name}: its SHA-256 does not match the one recorded when it was written")
     result, study_code = adam_analysis(path=path, name=job.file_name)
+    safety = package_safety(path=path, name=job.file_name)
     as_of = _manifest_as_of(path)
     with transaction.atomic():
         event_record(kind=EventKind.DOWNLOAD, actor=actor, request=request, obj=job, view=ANALYSIS_VIEW,
                      file=job.file_name, sha256=sha256, manifest_sha256=job.manifest_sha256, source=job.source,
                      source_id=job.source_id, blinded=job.blinded)
     return PackageAnalysis(job=job, result=result, study_code=study_code, package_sha256=sha256,
-                           manifest_sha256=job.manifest_sha256, as_of=as_of)
+                           manifest_sha256=job.manifest_sha256, as_of=as_of, safety=safety)

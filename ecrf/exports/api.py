@@ -47,6 +47,9 @@ class PackageAnalysisSerializer(serializers.Serializer):
     result = serializers.JSONField(help_text="The primary analysis (ecrf.analysis.primary.primary_analysis) of the "
                                    "package's ADaM: per arm, overall and per phenotype, site-adjusted logistic "
                                    "regression, 28/90-day mortality, mean SOFA by day.")
+    safety = serializers.JSONField(help_text="The safety tables (ecrf.analysis.safety_tables.safety_tables) of the "
+                                   "package's ADSL, AE and SUPPAE: N per arm; AE and SAE events and participants per "
+                                   "arm and system organ class; the anemia and bleeding signals per arm and phenotype.")
 
     def get_summary(self, obj: Any) -> str:
         return summary_line(obj.result)
@@ -114,8 +117,8 @@ class ExportJobViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.Re
         return response
 
     @extend_schema(responses=PackageAnalysisSerializer, description=(
-        "The primary analysis of a finished, unblinded package (the statistician; the DSMB on closed cuts), read "
-        "from the package's ADaM after the package passed its check; each call is recorded in the event log. "
+        "The primary analysis and the safety tables of a finished, unblinded package (the statistician; the DSMB on "
+        "closed cuts), read from the package's ADaM and SDTM after the package passed its check; each call is recorded in the event log. "
         "409 for a blinded package, one not finished, or one whose file fails its check."))
     @action(detail=True, methods=["get"])
     def analysis(self, request: Request, pk: str | None = None) -> Response:

@@ -20,7 +20,7 @@ from ecrf.analysis.primary import ACTIVE, ARMS, PLACEBO, percent, summary_line
 from ecrf.analysis.services import ANALYSIS_ROLES, package_analysis
 from ecrf.core.errors import DomainError
 from ecrf.exports import selectors, services, unblinded
-from ecrf.exports.models import ACTIVE_STATUSES, ExportJob
+from ecrf.exports.models import ACTIVE_STATUSES, ExportJob, ExportSource
 from ecrf.review.selectors import study_lock_current
 
 REFRESH_SECONDS = 3
@@ -72,8 +72,9 @@ def export_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def export_analysis(request: HttpRequest, pk: int) -> HttpResponse:
-    """The primary analysis of an unblinded package, read from its ADaM (the service checks the
-    role, the kind, the state and the file first; a refusal renders the error page)."""
+    """The primary analysis and the safety tables of an unblinded package, read from its ADaM and
+    SDTM (the service checks the role, the kind, the state and the file first; a refusal renders
+    the error page). On a closed cut this is the DSMB's report."""
     job = selectors.export_get(request.user, pk)
     done = package_analysis(actor=request.user, job=job, request=request)
     result = done.result
@@ -82,6 +83,7 @@ def export_analysis(request: HttpRequest, pk: int) -> HttpResponse:
                "wilson": " to ".join(percent(v) for v in g[key]["wilson95"]) if g[key]["wilson95"][0] is not None else "-"}
               for name, g in report.forest_groups(result) for arm, key in ((ACTIVE, "active"), (PLACEBO, "placebo"))]
     sofa = result["mean_sofa_by_day"]
+    safety = done.safety
     days = sorted({int(d) for a in ARMS for d in sofa.get(a, {})})
     return render(request, "exports/analysis.html", {
         "job": done.job, "analysis": done, "result": result, "summary": summary_line(result),
@@ -94,6 +96,9 @@ def export_analysis(request: HttpRequest, pk: int) -> HttpResponse:
         "sofa_svg": report.sofa_svg(result, inline_style=False), "arms": ARMS,
         "sofa_rows": [{"day": d, "means": ["-" if sofa.get(a, {}).get(str(d)) is None else f"{sofa[a][str(d)]:.2f}"
                                            for a in ARMS]} for d in days],
+        "dsmb": done.job.source == ExportSource.CUT, "safety": safety, "soc_rows": report.soc_rows(safety),
+        "safety_n": [(arm, safety["n"][arm]) for arm in ARMS],
+        "signals": [{"signal": s, "rows": report.signal_rows(s, ARMS)} for s in safety["signals"]],
     })
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import io
 import json
 import tempfile
@@ -20,6 +21,8 @@ from django.db import transaction
 from lxml import etree
 
 from ecrf.analysis.adam import SAS_EPOCH
+from ecrf.analysis.report import comparison_cells, forest_groups, signal_rows, soc_rows
+from ecrf.analysis.safety_tables import safety_tables
 from ecrf.sofa.models import SofaEndpoint
 from tests.analysis.conftest import write_package
 
@@ -33,6 +36,12 @@ ARM_WORDS = (b"Placebo", b"PLACEBO", b"Precision immunotherapy", b"ACTIVE", b"AN
 def unblinded(world, django_db_blocker):
     with django_db_blocker.unblock():
         return write_package(world.context(blinded=False))
+
+
+@pytest.fixture(scope="module")
+def closed_cut(world, django_db_blocker):
+    with django_db_blocker.unblock():
+        return write_package(world.context(blinded=False, source="cut"))
 
 
 @pytest.fixture(scope="module")
@@ -165,10 +174,46 @@ def test_define_xml_validates_and_names_every_dataset_and_variable(request, kind
     assert b"<html" in unblinded.files[f"{folder}/define.html"]
 
 
-def test_same_bytes_on_a_second_run_with_the_clock_moved(world, unblinded):
+def test_same_bytes_on_a_second_run_with_the_clock_moved(world, unblinded, closed_cut):
     with time_machine.travel(dt.datetime(2031, 1, 1, tzinfo=dt.UTC), tick=False):
         again = write_package(world.context(blinded=False))
+        cut_again = write_package(world.context(blinded=False, source="cut"))
     assert again.files == unblinded.files
+    # The DSMB's report of a closed cut is a member like the others: the same bytes on every build.
+    assert b"DSMB closed report, DSMB interim 1" in closed_cut.files["analysis/report.html"]
+    assert cut_again.files == closed_cut.files
+
+
+def test_the_report_holds_the_analysis_and_the_safety_tables_of_the_packages_datasets(world, closed_cut):
+    files = closed_cut.files
+    html = files["analysis/report.html"].decode()
+    safety = json.loads(files["analysis/safety.json"])
+    adsl = rows(closed_cut, "adam/adsl.csv")
+    # The same tables from the package's CSV twins of the datasets (numbers as text there).
+    assert safety == safety_tables([{**r, "TRTSDT": r["TRTSDT"] or None} for r in adsl], rows(closed_cut, "sdtm/ae.csv"),
+                                   rows(closed_cut, "sdtm/suppae.csv"))
+    # The world's one AE: p1's serious anemia (MALS), in the blood SOC; four dosed participants.
+    arm = next(r["TRT01P"] for r in adsl if r["USUBJID"] == usubjid(world.participants["p1"]))
+    other = next(a for a in safety["arms"] if a != arm)
+    assert sum(safety["n"].values()) == 4
+    assert safety["by_soc"][0]["arms"][arm]["serious"] == {"events": 1, "participants": 1}
+    assert safety["by_soc"][0]["arms"][other]["all"] == {"events": 0, "participants": 0}
+    anemia = next(s for s in safety["signals"] if s["key"] == "anemia")
+    mals = next(g for g in anemia["groups"] if g["phenotype"] == "MALS")
+    assert mals["product_phenotype"] and mals["arms"][arm]["participants"] == 1
+    for r in soc_rows(safety):
+        assert f"<tr><th>{r['soc']}</th>{''.join(f'<td>{c}</td>' for c in r['cells'])}</tr>" in html, r
+    for signal in safety["signals"]:
+        for r in signal_rows(signal, safety["arms"]):
+            assert "".join(f"<td>{c}</td>" for c in r["cells"]) in html
+    result = json.loads(files["analysis/primary.json"])
+    assert all(comparison_cells(n, g)["active"] in html for n, g in forest_groups(result))
+    # Its header names the members it was computed from with the hashes the package holds them with.
+    for member in ("adam/adsl.xpt", "sdtm/ae.xpt", "sdtm/suppae.xpt"):
+        sha = hashlib.sha256(files[member]).hexdigest()
+        assert f"<li><code>{member}</code> SHA-256 <code>{sha}</code></li>" in html
+    # Self-contained: no script, no external asset.
+    assert "<script" not in html and "http" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")
 
 
 def test_primary_analysis_is_written_from_the_adam(unblinded):

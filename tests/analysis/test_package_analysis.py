@@ -17,12 +17,14 @@ from django.test import override_settings
 
 from ecrf.accounts.roles import Role
 from ecrf.accounts.services import user_create
-from ecrf.analysis.primary import primary_analysis, summary_line
-from ecrf.analysis.reader import read_adam
-from ecrf.analysis.report import comparison_cells, forest_groups
+from ecrf.analysis.primary import ARMS, primary_analysis, summary_line
+from ecrf.analysis.reader import read_adam, read_safety
+from ecrf.analysis.report import comparison_cells, forest_groups, signal_rows, soc_rows
+from ecrf.analysis.safety_tables import safety_tables
 from ecrf.audit.models import Event, EventKind
 from ecrf.exports.models import ExportJob, ExportStatus
 from ecrf.exports.package import exports_dir
+from ecrf.exports.services import data_cut_create
 from ecrf.randomization.unblinding import study_unblind
 from ecrf.review.services import scope_lock
 from ecrf.study.services import current_protocol
@@ -38,12 +40,18 @@ ROLES = (Role.DATA_MANAGER, Role.STATISTICIAN, Role.SPONSOR, Role.DSMB)
 def packages(world, django_db_blocker, tmp_path_factory) -> Iterator[dict]:
     with django_db_blocker.unblock(), override_settings(EXPORTS_DIR=str(tmp_path_factory.mktemp("exports"))):
         users = {role: user_create(actor=None, username=f"pa-{role}", roles=[role], password=PASSWORD)[0] for role in ROLES}
+        with stages.clock(world.as_of):
+            # The DSMB's closed cut of the running study, before the lock and the unblinding.
+            cut = data_cut_create(actor=users[Role.STATISTICIAN], label="DSMB interim 1", cutoff_at=world.as_of,
+                                  closed=True)
+            closed = export_now(users[Role.STATISTICIAN], blinded=False, cut=cut)
         with stages.clock(world.as_of), override_settings(STUDY_LOCK_GATE_CONDITIONS=[]):
             lock = scope_lock(actor=users[Role.DATA_MANAGER], level="study", reason="Final database lock")
         study_unblind(actor=users[Role.STATISTICIAN], reason="Final analysis", password=PASSWORD)
         unblinded = export_now(users[Role.STATISTICIAN], blinded=False)
         blinded = export_now(users[Role.SPONSOR])
-        yield {"users": users, "lock": lock, "unblinded": unblinded, "blinded": blinded, "dir": exports_dir()}
+        yield {"users": users, "lock": lock, "unblinded": unblinded, "blinded": blinded, "closed": closed,
+               "dir": exports_dir()}
 
 
 @pytest.fixture
@@ -83,6 +91,7 @@ def test_api_and_page_give_the_analysis_of_the_packages_adam(packages, in_export
     assert response.status_code == 200, response.content
     body = response.json()
     assert body["result"] == expected and body["summary"] == summary_line(expected)
+    assert body["safety"] == json.loads(json.dumps(safety_tables(*read_safety(path))))
     assert body["package_sha256"] == hashlib.sha256(path.read_bytes()).hexdigest() == job.sha256
     assert body["as_of"].replace("Z", "+00:00") == packages["lock"].set_at.isoformat()
     event = Event.objects.get(kind=EventKind.DOWNLOAD, detail__view="primary_analysis")
@@ -157,3 +166,72 @@ def test_refusals_carry_no_result_and_record_nothing(packages, in_exports_dir, a
     finally:
         path.write_bytes(data)
     assert _views() == 0
+
+
+def _safety_cells(path: Path) -> list[str]:
+    """The safety tables' rows as the page prints them, from the package's own datasets."""
+    adsl, ae, suppae = read_safety(path)
+    tables = safety_tables(adsl, ae, suppae)
+    out = [f'<th scope="row">{r["soc"]}</th>' + "".join(f"<td>{c}</td>" for c in r["cells"]) for r in soc_rows(tables)]
+    for signal in tables["signals"]:
+        out += ["".join(f"<td>{c}</td>" for c in r["cells"]) for r in signal_rows(signal, ARMS)]
+    return out
+
+
+def test_the_dsmb_reads_the_closed_cuts_report_and_the_statistician_the_unblinded_lock(packages, in_exports_dir, client):
+    users, closed = packages["users"], packages["closed"]
+    cells = _safety_cells(in_exports_dir / closed.file_name)
+    # The report is a member of the cut's zip, listed in its manifest with its hash (what verify_export checks).
+    with zipfile.ZipFile(in_exports_dir / closed.file_name) as zf:
+        listed = {f["path"]: f["sha256"] for f in json.loads(zf.read("manifest.json"))["files"]}
+        report_html = zf.read("analysis/report.html")
+    assert listed["analysis/report.html"] == hashlib.sha256(report_html).hexdigest()
+    assert b"DSMB closed report, DSMB interim 1" in report_html
+    # The world's one AE is p1's serious anemia, not yet coded: one arm has one participant with an SAE.
+    assert cells[0].startswith('<th scope="row">Any adverse event</th>') and cells[1].startswith('<th scope="row">Not coded')
+    assert sorted(cells[0].split("<td>")[3::4]) == ["0</td>", "1</td>"]  # SAE events per arm
+    for role in (Role.DSMB, Role.STATISTICIAN):
+        client.force_login(users[role])
+        page = client.get(f"/exports/{closed.pk}/analysis/")
+        assert page.status_code == 200, role
+        text = page.content.decode()
+        assert "DSMB closed report, DSMB interim 1" in text and closed.sha256 in text
+        assert all(c in text for c in cells), [c for c in cells if c not in text]
+        assert "Anemia (signal with anakinra)" in text and "Bleeding (signal with interferon-gamma-1b)" in text
+        n = safety_tables(*read_safety(in_exports_dir / closed.file_name))["n"]
+        assert "".join(f'<th scope="colgroup" colspan="4">{arm} (N = {n[arm]})</th>' for arm in ARMS) in text
+    lock_job = packages["unblinded"]
+    page = client.get(f"/exports/{lock_job.pk}/analysis/")  # the statistician, after the study unblinding
+    assert page.status_code == 200 and "primary analysis and safety" in page.content.decode()
+    assert all(c in page.content.decode() for c in _safety_cells(in_exports_dir / lock_job.file_name))
+    assert _views() == 3
+
+
+BLINDED_ROLES = (Role.SPONSOR, Role.DATA_MANAGER, Role.SAFETY_OFFICER, Role.MONITOR, Role.COORDINATOR,
+                 Role.INVESTIGATOR, Role.PHARMACIST, Role.PHARMACOVIGILANCE, Role.ADMIN, Role.LAB)
+
+
+@pytest.mark.parametrize("role", BLINDED_ROLES)
+def test_every_other_role_is_refused_before_anything_is_read(role, packages, in_exports_dir, client, monkeypatch):
+    def unread(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        raise AssertionError("the package was read for a role that may not see it")
+
+    monkeypatch.setattr("ecrf.analysis.services.package_verify", unread)
+    monkeypatch.setattr("ecrf.analysis.services.read_safety", unread)
+    user = user_create(actor=None, username=f"pa-refused-{role}", roles=[role], site_codes=["A"] if role in (
+        Role.COORDINATOR, Role.INVESTIGATOR, Role.PHARMACIST, Role.MONITOR) else [], password=PASSWORD)[0]
+    client.force_login(user)
+    for job in (packages["closed"], packages["unblinded"], packages["blinded"]):
+        page = client.get(f"/exports/{job.pk}/analysis/")
+        assert page.status_code in (403, 404), (role, job.pk, page.status_code)
+        assert not [w for w in ARMS if w in page.content.decode()], (role, job.pk)
+    assert _views() == 0
+
+
+def test_a_blinded_package_is_refused_to_the_statistician_without_a_number(packages, in_exports_dir, client,
+                                                                           monkeypatch):
+    monkeypatch.setattr("ecrf.analysis.services.read_safety", lambda *a: pytest.fail("read a blinded package"))
+    client.force_login(packages["users"][Role.STATISTICIAN])
+    page = client.get(f"/exports/{packages['blinded'].pk}/analysis/")
+    assert page.status_code == 409 and "Safety" not in page.content.decode()
+    assert not [w for w in ARMS if w in page.content.decode()]

@@ -45,10 +45,11 @@ class World:
     # reads each row as it stood then, from the history).
     as_of: dt.datetime
 
-    def context(self, *, blinded: bool, source_id: int = 1) -> PackageContext:
+    def context(self, *, blinded: bool, source_id: int = 1, source: str = "lock") -> PackageContext:
         ids = tuple(sorted(p.pk for p in self.participants.values()))
-        return PackageContext(source="lock", source_id=source_id, as_of=self.as_of, blinded=blinded, participant_ids=ids,
-                              label="Final database lock")
+        label = "DSMB interim 1" if source == "cut" else "Final database lock"
+        return PackageContext(source=source, source_id=source_id, as_of=self.as_of, blinded=blinded, participant_ids=ids,
+                              label=label)
 
 
 def _store(model: Any, **fields: Any) -> Any:
