@@ -21,17 +21,12 @@ from ecrf.randomization.unblinding import study_unblind
 from ecrf.review.services import scope_lock
 from ecrf.study.services import current_protocol
 from tests.analysis.world import build_world
+from tests.browser.conftest import AXE, RUN_AXE
 from tests.conftest import PASSWORD
 from tests.exports.conftest import export_now
 from tests.support import stages
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-AXE = Path(__file__).parent / "vendor" / "axe-core-4.14.1" / "axe.min.js"
-RUN_AXE = """async () => {
-  const result = await axe.run(document, {resultTypes: ["violations"]});
-  return result.violations.filter(v => v.impact === "serious" || v.impact === "critical")
-    .map(v => v.id + ": " + v.nodes.slice(0, 3).map(n => n.target.join(" ")).join(" | "));
-}"""
 
 
 def _numbers(path: Path) -> tuple[str, dict, dict]:
