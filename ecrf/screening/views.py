@@ -22,7 +22,7 @@ from ecrf.core.fields import EntryDateField, EntryDateTimeField, entry_formfield
 from ecrf.crf import services as crf_services
 from ecrf.crf.panels import panels_for
 from ecrf.crf.selectors import form_get, participant_get
-from ecrf.screening import imports, services
+from ecrf.screening import flow, imports, services
 from ecrf.screening.eligibility import reason_label
 from ecrf.screening.models import (
     ConsentBy,
@@ -275,4 +275,14 @@ def report(request: HttpRequest) -> HttpResponse:
     data = screening_report(request.user)
     codes = sorted({c for row in [*data["sites"], *([data["total"]] if data["total"] else [])]
                     for c in row["not_eligible_by_reason"]})
-    return render(request, "screening/report.html", {"data": data, "reasons": [(c, reason_label(c)) for c in codes]})
+    # The pictures follow the page's site filter (?site=<code>): one site, or every site in the report.
+    site_codes = [row["site"] for row in data["sites"]]
+    chosen = request.GET.get("site", "")
+    chosen = chosen if chosen in site_codes else ""
+    flow_row = (next(r for r in data["sites"] if r["site"] == chosen) if chosen
+                else data["total"] or flow.sum_rows(data["sites"]))
+    return render(request, "screening/report.html", {
+        "data": data, "reasons": [(c, reason_label(c)) for c in codes],
+        "site_codes": site_codes, "chosen_site": chosen, "flow_row": flow_row,
+        "flow": flow.consort_flow(flow_row, label=reason_label, translate=_),
+    })
