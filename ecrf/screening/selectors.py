@@ -222,6 +222,16 @@ def screening_report(user: Any) -> dict[str, Any]:
     return {"sites": [r.as_dict() for r in out_rows], "total": total.as_dict() if total else None}
 
 
+def randomizations_for_report(user: Any) -> list[tuple[str, str | None, dt.datetime]]:
+    """(site code, phenotype, randomized at) of each participant randomized at a site of the
+    user's report, for enrolment over time. Two queries; blinded: never the arm."""
+    sites, _ = report_sites_for(user)
+    rows = list(Participant.objects.filter(site__in=sites, randomized_at__isnull=False)
+                .values_list("pk", "site__code", "randomized_at"))
+    phenotypes = phenotypes_for(pk for pk, _, _ in rows)
+    return [(code, phenotypes.get(pk), at) for pk, code, at in rows]
+
+
 __all__ = [
     "ScreeningOutcome",
     "Withdrawal",
@@ -229,6 +239,7 @@ __all__ = [
     "consent_for",
     "lab_result_for",
     "phenotypes_for",
+    "randomizations_for_report",
     "screening_for",
     "screening_log_for",
     "screening_outcome",

@@ -3,11 +3,13 @@ draws it with its text alternative, per the page's site filter; counts only, nev
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
 
 from ecrf.accounts.roles import Role
+from ecrf.screening.enrolment import cumulative_by_week, enrolment_chart, week_start, weeks_between
 from ecrf.screening.flow import MAIN_X, MAIN_W, SIDE_X, STEPS, consort_flow, sum_rows
 from tests.support import stages
 from tests.support.screening import screen
@@ -110,3 +112,56 @@ def test_a_site_user_sees_the_flow_of_its_own_site_only_and_never_an_arm(client,
     assert 'name="site"' not in html  # one site: nothing to filter
     for word in ("placebo", "Placebo", "Active", "arm "):
         assert word not in html
+
+
+# --- enrolment over time ---------------------------------------------------------------------------
+
+def test_weeks_run_monday_to_monday_and_count_each_randomization_from_its_week_on():
+    d = dt.date
+    assert week_start(d(2025, 3, 9)) == d(2025, 3, 3) and week_start(d(2025, 3, 10)) == d(2025, 3, 10)
+    weeks = weeks_between(d(2025, 3, 5), d(2025, 3, 24))
+    assert weeks == [d(2025, 3, 3), d(2025, 3, 10), d(2025, 3, 17), d(2025, 3, 24)]
+    # A Sunday counts in its own week; a Monday in the next.
+    assert cumulative_by_week([d(2025, 3, 9), d(2025, 3, 10), d(2025, 3, 10), d(2025, 3, 24)], weeks) == [1, 3, 3, 4]
+
+
+def test_each_series_is_a_rising_line_from_the_first_week_to_this_week():
+    d = dt.date
+    chart = enrolment_chart({"A": [d(2025, 3, 4), d(2025, 3, 12), d(2025, 3, 13)], "B": [d(2025, 3, 20)]},
+                            today=d(2025, 3, 26))
+    assert chart["weeks"][0] == d(2025, 3, 3) and chart["weeks"][-1] == d(2025, 3, 24)
+    a, b = chart["lines"]
+    assert (a.counts, b.counts) == ([1, 3, 3, 3], [0, 0, 1, 1]) and (a.total, b.total) == (3, 1)
+    assert a.css != b.css
+    points = [tuple(map(float, p.split(","))) for p in a.points.split()]
+    xs, ys = [p[0] for p in points], [p[1] for p in points]
+    assert xs == sorted(xs) and xs[0] == chart["plot"]["left"] and xs[-1] == chart["plot"]["right"]
+    assert ys == sorted(ys, reverse=True)  # more participants, higher on the page
+    assert ys[0] < chart["plot"]["bottom"] and min(ys) >= chart["plot"]["top"]
+    assert float(b.points.split()[0].split(",")[1]) == chart["plot"]["bottom"]  # none yet: on the axis
+    assert [r["counts"] for r in chart["table"]] == [[1, 0], [3, 0], [3, 1], [3, 1]]
+    assert enrolment_chart({"A": []}, today=d(2025, 3, 26)) is None
+
+
+def test_lines_ending_together_keep_their_labels_apart():
+    d = dt.date
+    chart = enrolment_chart({"A": [d(2025, 3, 4)], "B": [d(2025, 3, 5)], "C": [d(2025, 3, 6)]}, today=d(2025, 3, 6))
+    ends = sorted(line.label_y for line in chart["lines"])
+    assert all(b - a >= 13 for a, b in zip(ends, ends[1:], strict=False))
+    assert ends[-1] <= chart["plot"]["bottom"]
+
+
+@pytest.mark.django_db
+def test_the_report_draws_enrolment_by_site_and_phenotype_with_tables(client, users, trial):
+    client.force_login(users[Role.DATA_MANAGER])
+    html = client.get("/screening/report/").content.decode()
+    by_site = re.search(r'data-testid="enrolment-by-site".*?</svg>', html, re.S).group(0)
+    assert re.findall(r'data-series="(\w+)" data-total="(\d+)"', by_site) == [("A", "2"), ("B", "1")]
+    by_phenotype = re.search(r'data-testid="enrolment-by-phenotype".*?</svg>', html, re.S).group(0)
+    assert re.findall(r'data-series="(\w+)" data-total="(\d+)"', by_phenotype) == [("Immunoparalysis", "1"), ("MALS", "2")]
+    table = re.search(r'<table data-testid="enrolment-by-site-table">(.*?)</table>', html, re.S).group(1)
+    rows = re.findall(r'<tr><th scope="row">([\d-]+)</th><td>(\d+)</td><td>(\d+)</td></tr>', table)
+    assert rows[:2] == [("2025-03-03", "2", "0"), ("2025-03-10", "2", "1")]
+    site_b = client.get("/screening/report/?site=B").content.decode()
+    by_site_b = re.search(r'data-testid="enrolment-by-site".*?</svg>', site_b, re.S).group(0)
+    assert re.findall(r'data-series="(\w+)"', by_site_b) == ["B"]
