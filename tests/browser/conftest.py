@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
 CHROMIUM = os.environ.get("ECRF_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+# Pinned and fetched with its integrity hash by bin/vendor-assets; injected before the page's own
+# scripts (an init script is not subject to the page's Content-Security-Policy).
+AXE = Path(__file__).parent / "vendor" / "axe-core-4.14.1" / "axe.min.js"
+RUN_AXE = """async () => {
+  const result = await axe.run(document, {resultTypes: ["violations"]});
+  return result.violations.filter(v => v.impact === "serious" || v.impact === "critical")
+    .map(v => v.id + ": " + v.nodes.slice(0, 3).map(n => n.target.join(" ")).join(" | "));
+}"""
 
 
 @pytest.fixture(scope="session")
@@ -43,3 +52,14 @@ def login(page):
         return page
 
     return do_login
+
+
+@pytest.fixture
+def axe(page):
+    """``axe()`` -> the serious and critical accessibility violations of the page now open."""
+    page.context.add_init_script(path=str(AXE))
+
+    def run(on=None) -> list[str]:  # noqa: ANN001
+        return (on or page).evaluate(RUN_AXE)
+
+    return run

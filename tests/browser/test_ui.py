@@ -5,23 +5,15 @@ accessibility violation (axe-core, served to the tests only: tests/browser/vendo
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import pytest
 
 from ecrf.crf.services import form_create
 from ecrf.dosing.specs import ADMINISTRATION
+from tests.browser.conftest import AXE, RUN_AXE
 from tests.support.times import athens, iv
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-# Pinned and fetched with its integrity hash by bin/vendor-assets; injected before the page's own
-# scripts (an init script is not subject to the page's Content-Security-Policy).
-AXE = Path(__file__).parent / "vendor" / "axe-core-4.14.1" / "axe.min.js"
-RUN_AXE = """async () => {
-  const result = await axe.run(document, {resultTypes: ["violations"]});
-  return result.violations.filter(v => v.impact === "serious" || v.impact === "critical")
-    .map(v => v.id + ": " + v.nodes.slice(0, 3).map(n => n.target.join(" ")).join(" | "));
-}"""
 
 
 def test_the_menu_leads_to_a_casebook_that_fits_1024_px_and_the_main_pages_pass_axe(page, login, coordinator, randomized):

@@ -76,3 +76,8 @@ def test_the_board_draws_each_open_clock_above_its_table(client, users, make_ae)
     assert 'data-testid="now-line"' in svg
     for word in ("placebo", "Placebo", "Active"):
         assert word not in html
+
+
+def test_the_axis_says_dates_over_days_and_hours_over_a_day():
+    assert clock_timeline([span("a", 0, 24)], now=T0)["tick_format"] == "m-d H:i"
+    assert clock_timeline([span("a", 0, 24 * 7)], now=T0)["tick_format"] == "Y-m-d"
