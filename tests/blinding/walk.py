@@ -240,6 +240,14 @@ def arguments(p: Pattern) -> list[dict[str, Any]] | None:
     return filled if all(set(f) == set(p.converters) for f in filled) else None
 
 
+def query_variants(name: str) -> list[str]:
+    """Query strings that change what a page draws: the screening report's site filter (its
+    pictures follow it), one per site of the world."""
+    if name == "screening:report":
+        return [f"?site={code}" for code in Site.objects.order_by("code").values_list("code", flat=True)]
+    return []
+
+
 def urls() -> list[tuple[str, str]]:
     """(pattern name, URL) for every pattern and every argument set; fails listing what it cannot fill."""
     from django.urls import reverse
@@ -263,6 +271,8 @@ def urls() -> list[tuple[str, str]]:
             unfilled.append(f"{p.name} {p.route} {'(no object in the world)' if filled == [] else ''}")
             continue
         for kwargs in filled:
-            out.append((p.name, reverse(p.name, kwargs=kwargs or None)))
+            url = reverse(p.name, kwargs=kwargs or None)
+            out.append((p.name, url))
+            out.extend((p.name, url + query) for query in query_variants(p.name))
     assert not unfilled, "URL patterns the blinding walk cannot fill (extend tests/blinding/walk.py):\n" + "\n".join(unfilled)
     return out
