@@ -4,7 +4,8 @@ Arguments are filled by what the pattern names: a form slug and the forms of tha
 participant, one of the participant's objects (by the API resource's model and lookup field, or
 the admin's model), a study day, a status action. A pattern whose arguments this module cannot
 fill, or for which the world holds no object, fails the walk with its name, so a URL added later
-is never skipped silently.
+is never skipped silently. A page that does more by its query parameters (the signing page of
+one form) is also requested with each of them (``QUERIES``).
 """
 
 from __future__ import annotations
@@ -13,12 +14,13 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib.contenttypes.models import ContentType
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from ecrf.crf.models import LockScope, Participant
-from ecrf.crf.registry import all_specs
+from ecrf.crf.registry import all_specs, spec_for_model
 from ecrf.crf.views import _STATUS_ACTIONS
 from ecrf.dosing.models import Administration
 from ecrf.exports.models import ExportJob
@@ -26,6 +28,7 @@ from ecrf.notifications.models import Notification
 from ecrf.pharmacy.models import Preparation
 from ecrf.queries.models import CheckRun, Query
 from ecrf.randomization.models import AllocationList, Assignment
+from ecrf.review.models import Signature
 from ecrf.schedule.days import day_of_moment
 from ecrf.screening.models import Consent, LabImport
 from ecrf.study.models import Site
@@ -202,6 +205,25 @@ HTML: dict[str, Callable[[], list[dict[str, Any]]]] = {
 }
 
 
+def _form_signing_pages() -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """The signing page of one form (``?form_slug=&form_id=``): every form of the first randomized
+    participant of each phenotype, and every form signed on its own."""
+    chosen = set(_first_of_each_phenotype())
+    found: set[tuple[int, str, int]] = set()
+    for spec in all_specs():
+        for pk, participant in spec.model.objects.filter(participant_id__in=chosen).values_list("pk", "participant_id"):
+            found.add((participant, spec.slug, pk))
+    for sig in Signature.objects.filter(level="form").select_related("form_type"):
+        found.add((sig.participant_id, spec_for_model(sig.form_type.model_class()).slug, sig.form_id))
+    return [({"pk": participant}, {"form_slug": slug, "form_id": pk}) for participant, slug, pk in sorted(found)]
+
+
+# Pages that do more by their query parameters: (URL arguments, query) for each request.
+QUERIES: dict[str, Callable[[], list[tuple[dict[str, Any], dict[str, Any]]]]] = {
+    "review:sign": _form_signing_pages,
+}
+
+
 def _admin(p: Pattern) -> list[dict[str, Any]] | None:
     if p.name == "admin:app_list":
         labels = re.search(r"\(\?P<app_label>([\w|]+)\)", p.route)
@@ -225,6 +247,14 @@ def _admin(p: Pattern) -> list[dict[str, Any]] | None:
     return None
 
 
+def _report_sites() -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """The screening report under its site filter (its pictures follow it): each site of the world."""
+    return [({}, {"site": code}) for code in Site.objects.order_by("code").values_list("code", flat=True)]
+
+
+QUERIES["screening:report"] = _report_sites
+
+
 def arguments(p: Pattern) -> list[dict[str, Any]] | None:
     """Every argument set to request ``p`` with, or None when this module cannot fill it."""
     if not p.converters:
@@ -238,14 +268,6 @@ def arguments(p: Pattern) -> list[dict[str, Any]] | None:
         return None
     filled = build()
     return filled if all(set(f) == set(p.converters) for f in filled) else None
-
-
-def query_variants(name: str) -> list[str]:
-    """Query strings that change what a page draws: the screening report's site filter (its
-    pictures follow it), one per site of the world."""
-    if name == "screening:report":
-        return [f"?site={code}" for code in Site.objects.order_by("code").values_list("code", flat=True)]
-    return []
 
 
 def urls() -> list[tuple[str, str]]:
@@ -271,8 +293,8 @@ def urls() -> list[tuple[str, str]]:
             unfilled.append(f"{p.name} {p.route} {'(no object in the world)' if filled == [] else ''}")
             continue
         for kwargs in filled:
-            url = reverse(p.name, kwargs=kwargs or None)
-            out.append((p.name, url))
-            out.extend((p.name, url + query) for query in query_variants(p.name))
+            out.append((p.name, reverse(p.name, kwargs=kwargs or None)))
+        for kwargs, query in QUERIES.get(p.name, list)():
+            out.append((p.name, f"{reverse(p.name, kwargs=kwargs)}?{urlencode(query)}"))
     assert not unfilled, "URL patterns the blinding walk cannot fill (extend tests/blinding/walk.py):\n" + "\n".join(unfilled)
     return out

@@ -8,16 +8,17 @@ from pathlib import Path
 import pytest
 
 CHROMIUM = os.environ.get("ECRF_CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
-# Pinned and fetched with its integrity hash by bin/vendor-assets; injected before the page's own
-# scripts (an init script is not subject to the page's Content-Security-Policy).
+# axe-core, pinned and fetched with its integrity hash by bin/vendor-assets; injected before the
+# page's own scripts (an init script is not subject to the page's Content-Security-Policy).
 AXE = Path(__file__).parent / "vendor" / "axe-core-4.14.1" / "axe.min.js"
+# The serious and critical violations of the page as it is (e.g. with a <details> opened).
 RUN_AXE = """async () => {
   const result = await axe.run(document, {resultTypes: ["violations"]});
   return result.violations.filter(v => v.impact === "serious" || v.impact === "critical")
     .map(v => v.id + ": " + v.nodes.slice(0, 3).map(n => n.target.join(" ")).join(" | "));
 }"""
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
 
 
 @pytest.fixture(scope="session")
