@@ -19,14 +19,20 @@ LINE_H = 15
 GAP = 24  # between a side box and the next main box, above and below
 MAX_CHARS = 48  # a reason's label in the box; the table below the picture has it in full
 
+def gettext_noop(text: str) -> str:
+    """Marks a label for the translation catalogue (makemessages reads the name); the caller's
+    ``translate`` translates it when the page is drawn. Keeps this module free of Django."""
+    return text
+
+
 # (box, the report row's count, the box's label). Each box counts a part of the one above:
 # "consented" counts the eligible who consented (in this trial consent comes before the central
 # lab's phenotype, so the report's own "consented" column also holds the not yet eligible);
 # "dosed": at least one administration given (submitted).
 STEPS: tuple[tuple[str, str, str], ...] = (
-    ("screened", "screened", "Screened"), ("eligible", "eligible", "Eligible"),
-    ("consented", "eligible_consented", "Eligible and consented"),
-    ("randomized", "randomized", "Randomized"), ("dosed", "dosed", "Dosed"),
+    ("screened", "screened", gettext_noop("Screened")), ("eligible", "eligible", gettext_noop("Eligible")),
+    ("consented", "eligible_consented", gettext_noop("Eligible and consented")),
+    ("randomized", "randomized", gettext_noop("Randomized")), ("dosed", "dosed", gettext_noop("Dosed")),
 )
 COUNT_OF = {box: count for box, count, _ in STEPS}
 
@@ -70,13 +76,13 @@ def _leavers(row: Mapping[str, Any], step: str, label: Callable[[str], str],
     if step == "screened":
         reasons = [f"{label(code)}: {n}" for code, n in sorted((row.get("not_eligible_by_reason") or {}).items(),
                                                                 key=lambda kv: (-kv[1], kv[0]))]
-        out = [("not_eligible", row["not_eligible"], [f"{t('Not eligible')}: {row['not_eligible']}", *reasons])]
+        out = [("not_eligible", row["not_eligible"], [f"{t(gettext_noop('Not eligible'))}: {row['not_eligible']}", *reasons])]
         if row.get("pending"):
-            out.append(("pending", row["pending"], [f"{t('Eligibility pending')}: {row['pending']}"]))
+            out.append(("pending", row["pending"], [f"{t(gettext_noop('Eligibility pending'))}: {row['pending']}"]))
         return out
-    following = {"eligible": ("consented", "Eligible, not consented"),
-                 "consented": ("randomized", "Consented, not randomized"),
-                 "randomized": ("dosed", "Randomized, no dose given yet")}
+    following = {"eligible": ("consented", gettext_noop("Eligible, not consented")),
+                 "consented": ("randomized", gettext_noop("Consented, not randomized")),
+                 "randomized": ("dosed", gettext_noop("Randomized, no dose given yet"))}
     if step not in following:
         return []
     nxt, text = following[step]
