@@ -23,6 +23,7 @@ from ecrf.core.fields import EntryDateTimeField
 from ecrf.labs import selectors as lab_selectors
 from ecrf.schedule.days import day_of_date
 from safety import links, selectors, services
+from safety.clock_timeline import ClockSpan, clock_timeline
 from safety.meddra import suggestions
 from safety.models import (
     AdjudicationStatus,
@@ -208,7 +209,12 @@ def clock_board(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     rows = selectors.clocks_for_board(request.user, now=now)
     to_assess = list(selectors.assessment_candidates(request.user)[:100]) if Role.SAFETY_OFFICER in user_roles(request.user) else []
-    return render(request, "safety/clock_board.html", {"rows": rows, "now": now, "to_assess": to_assess})
+    timeline = clock_timeline([ClockSpan(f"{'pv-' if row.clock.visibility == 'pv_only' else ''}clock-{row.clock.pk}",
+                                         f"AE #{row.ae.pk} · {row.label}", row.state, row.clock.started_at, row.clock.due_at,
+                                         row.state_label)
+                               for row in rows], now=now)
+    return render(request, "safety/clock_board.html", {"rows": rows, "now": now, "to_assess": to_assess,
+                                                       "timeline": timeline})
 
 
 @login_required

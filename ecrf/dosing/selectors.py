@@ -4,7 +4,8 @@ Contract (read by the SOFA endpoints and safety):
 - ``first_dose_at(participant)``: start time (UTC, aware) of the earliest *given*, submitted
   administration of either route, or None;
 - ``first_doses(ids)``: participant id -> that time, in one query;
-- ``received_any_dose(participant)``: whether such an administration exists (mITT population).
+- ``received_any_dose(participant)``: whether such an administration exists (mITT population);
+- ``given_administrations()``: those administrations, for an ``Exists`` (the screening report).
 """
 
 from __future__ import annotations
@@ -21,6 +22,12 @@ from ecrf.dosing.models import Administration, Discontinuation
 
 def _given(statuses: tuple[str, ...] = (EntryStatus.SUBMITTED,)) -> QuerySet[Administration]:
     return Administration.objects.filter(given=True, status__in=statuses, started_at__isnull=False)
+
+
+def given_administrations() -> QuerySet[Administration]:
+    """What "dosed" means everywhere (the mITT population, the screening report's flow): a
+    given, submitted administration with its start time."""
+    return _given()
 
 
 def first_dose_at(participant: Any) -> dt.datetime | None:

@@ -24,6 +24,7 @@ from ecrf.accounts.roles import ALL_SITE_ROLES, SITE_SCOPED_ROLES, Role, user_ro
 from ecrf.accounts.selectors import member_site_ids
 from ecrf.crf.models import EntryStatus, Participant
 from ecrf.crf.selectors import participants_for
+from ecrf.dosing.selectors import given_administrations
 from ecrf.screening.models import (
     CentralLabResult,
     Consent,
@@ -163,7 +164,9 @@ class ReportRow:
     eligible: int = 0
     eligible_by_phenotype: dict[str, int] | None = None
     consented: int = 0
+    eligible_consented: int = 0  # the flow's "consented": of the eligible (consent precedes the phenotype)
     randomized: int = 0
+    dosed: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return {"site": self.site, "screened": self.screened, "rescreenings": self.rescreenings,
@@ -171,28 +174,33 @@ class ReportRow:
                 "not_eligible_by_reason": dict(sorted((self.not_eligible_by_reason or {}).items())),
                 "eligible": self.eligible,
                 "eligible_by_phenotype": dict(sorted((self.eligible_by_phenotype or {}).items())),
-                "consented": self.consented, "randomized": self.randomized}
+                "consented": self.consented, "eligible_consented": self.eligible_consented,
+                "randomized": self.randomized, "dosed": self.dosed}
 
 
 def screening_report(user: Any) -> dict[str, Any]:
     """The top of the CONSORT flow per site: screened, not eligible by reason, eligible by
-    phenotype, consented, randomized. Two queries, whatever the number of participants."""
+    phenotype, consented, randomized, dosed (at least one administration given; the dosing app
+    is a sibling on the clinical floor). Two queries, whatever the number of participants."""
     sites, all_sites = report_sites_for(user)
     rows = {s.pk: ReportRow(site=s.code, not_eligible_by_reason={}, eligible_by_phenotype={}) for s in sites}
     valid_consent = Consent.objects.filter(participant_id=OuterRef("participant_id"), status__in=_LIVE,
                                            decision=ConsentDecision.GIVEN).exclude(patient_decision="refused")
     screenings = (Screening.objects.filter(participant__site_id__in=list(rows), status__in=_LIVE)
-                  .annotate(consented=Exists(valid_consent))
+                  .annotate(consented=Exists(valid_consent),
+                            dosed=Exists(given_administrations().filter(participant_id=OuterRef("participant_id"))))
                   .values_list("participant__site_id", "eligibility", "phenotype", "ineligibility_reasons",
-                               "rescreen_of_id", "consented", "participant__randomized_at"))
-    for site_id, eligibility, phenotype, reasons, rescreen_of, consented, randomized_at in screenings:
+                               "rescreen_of_id", "consented", "participant__randomized_at", "dosed"))
+    for site_id, eligibility, phenotype, reasons, rescreen_of, consented, randomized_at, dosed in screenings:
         row = rows[site_id]
         row.screened += 1
         row.rescreenings += rescreen_of is not None
         row.consented += bool(consented)
         row.randomized += randomized_at is not None
+        row.dosed += bool(dosed) and randomized_at is not None
         if eligibility == Eligibility.ELIGIBLE:
             row.eligible += 1
+            row.eligible_consented += bool(consented)
             key = phenotype or "unknown"
             row.eligible_by_phenotype[key] = row.eligible_by_phenotype.get(key, 0) + 1  # type: ignore[index]
         elif eligibility == Eligibility.NOT_ELIGIBLE:
@@ -206,11 +214,22 @@ def screening_report(user: Any) -> dict[str, Any]:
     if all_sites:
         total = ReportRow(site="all", not_eligible_by_reason=Counter(), eligible_by_phenotype=Counter())
         for r in out_rows:
-            for name in ("screened", "rescreenings", "pending", "not_eligible", "eligible", "consented", "randomized"):
+            for name in ("screened", "rescreenings", "pending", "not_eligible", "eligible", "consented",
+                         "eligible_consented", "randomized", "dosed"):
                 setattr(total, name, getattr(total, name) + getattr(r, name))
             total.not_eligible_by_reason.update(r.not_eligible_by_reason)  # type: ignore[union-attr]
             total.eligible_by_phenotype.update(r.eligible_by_phenotype)  # type: ignore[union-attr]
     return {"sites": [r.as_dict() for r in out_rows], "total": total.as_dict() if total else None}
+
+
+def randomizations_for_report(user: Any) -> list[tuple[str, str | None, dt.datetime]]:
+    """(site code, phenotype, randomized at) of each participant randomized at a site of the
+    user's report, for enrolment over time. Two queries; blinded: never the arm."""
+    sites, _ = report_sites_for(user)
+    rows = list(Participant.objects.filter(site__in=sites, randomized_at__isnull=False)
+                .values_list("pk", "site__code", "randomized_at"))
+    phenotypes = phenotypes_for(pk for pk, _, _ in rows)
+    return [(code, phenotypes.get(pk), at) for pk, code, at in rows]
 
 
 __all__ = [
@@ -220,6 +239,7 @@ __all__ = [
     "consent_for",
     "lab_result_for",
     "phenotypes_for",
+    "randomizations_for_report",
     "screening_for",
     "screening_log_for",
     "screening_outcome",

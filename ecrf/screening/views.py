@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -22,7 +23,7 @@ from ecrf.core.fields import EntryDateField, EntryDateTimeField, entry_formfield
 from ecrf.crf import services as crf_services
 from ecrf.crf.panels import panels_for
 from ecrf.crf.selectors import form_get, participant_get
-from ecrf.screening import imports, services
+from ecrf.screening import enrolment, flow, imports, services
 from ecrf.screening.eligibility import reason_label
 from ecrf.screening.models import (
     ConsentBy,
@@ -39,6 +40,7 @@ from ecrf.screening.selectors import (
     lab_result_for,
     screening_for,
     screening_log_for,
+    randomizations_for_report,
     screening_report,
     withdrawal_for,
 )
@@ -275,4 +277,35 @@ def report(request: HttpRequest) -> HttpResponse:
     data = screening_report(request.user)
     codes = sorted({c for row in [*data["sites"], *([data["total"]] if data["total"] else [])]
                     for c in row["not_eligible_by_reason"]})
-    return render(request, "screening/report.html", {"data": data, "reasons": [(c, reason_label(c)) for c in codes]})
+    # The pictures follow the page's site filter (?site=<code>): one site, or every site in the report.
+    site_codes = [row["site"] for row in data["sites"]]
+    chosen = request.GET.get("site", "")
+    chosen = chosen if chosen in site_codes else ""
+    flow_row = (next(r for r in data["sites"] if r["site"] == chosen) if chosen
+                else data["total"] or flow.sum_rows(data["sites"]))
+    return render(request, "screening/report.html", {
+        "data": data, "reasons": [(c, reason_label(c)) for c in codes],
+        "site_codes": site_codes, "chosen_site": chosen, "flow_row": flow_row,
+        "flow": flow.consort_flow(flow_row, label=reason_label, translate=_),
+        **_enrolment_charts(request.user, site_codes, chosen),
+    })
+
+
+PHENOTYPE_LABELS = {"MALS": gettext_lazy("MALS"), "immunoparalysis": gettext_lazy("Immunoparalysis"),
+                    None: gettext_lazy("Phenotype not recorded")}
+
+
+def _enrolment_charts(user: Any, site_codes: list[str], chosen: str) -> dict[str, Any]:
+    """Cumulative randomized by week, one line per site and one per phenotype (the week of each
+    randomization in the viewer's time zone); the site filter keeps one site."""
+    by_site: dict[str, list[Any]] = {code: [] for code in ([chosen] if chosen else site_codes)}
+    by_phenotype: dict[str, list[Any]] = {}
+    for code, phenotype, at in randomizations_for_report(user):
+        if code not in by_site:
+            continue
+        day = timezone.localtime(at).date()
+        by_site[code].append(day)
+        by_phenotype.setdefault(str(PHENOTYPE_LABELS.get(phenotype, phenotype)), []).append(day)
+    today = timezone.localdate()
+    return {"enrolment_by_site": enrolment.enrolment_chart(by_site, today=today),
+            "enrolment_by_phenotype": enrolment.enrolment_chart(dict(sorted(by_phenotype.items())), today=today)}

@@ -247,6 +247,14 @@ def _admin(p: Pattern) -> list[dict[str, Any]] | None:
     return None
 
 
+def _report_sites() -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """The screening report under its site filter (its pictures follow it): each site of the world."""
+    return [({}, {"site": code}) for code in Site.objects.order_by("code").values_list("code", flat=True)]
+
+
+QUERIES["screening:report"] = _report_sites
+
+
 def arguments(p: Pattern) -> list[dict[str, Any]] | None:
     """Every argument set to request ``p`` with, or None when this module cannot fill it."""
     if not p.converters:

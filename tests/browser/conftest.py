@@ -53,3 +53,14 @@ def login(page):
         return page
 
     return do_login
+
+
+@pytest.fixture
+def axe(page):
+    """``axe()`` -> the serious and critical accessibility violations of the page now open."""
+    page.context.add_init_script(path=str(AXE))
+
+    def run(on=None) -> list[str]:  # noqa: ANN001
+        return (on or page).evaluate(RUN_AXE)
+
+    return run

@@ -166,7 +166,7 @@ def test_report_api(api, users, site_a, site_b, make_user):
     assert site_view["total"] is None
     assert site_view["sites"] == [{"site": "A", "screened": 3, "rescreenings": 0, "pending": 1, "not_eligible": 2,
                                    "not_eligible_by_reason": {"age_under_18": 2, "infection_source_not_eligible": 1},
-                                   "eligible": 0, "eligible_by_phenotype": {}, "consented": 0, "randomized": 0}]
+                                   "eligible": 0, "eligible_by_phenotype": {}, "consented": 0, "eligible_consented": 0, "randomized": 0, "dosed": 0}]
     central = api(users[Role.DATA_MANAGER]).get("/api/v1/screening-report/").json()
     assert [r["site"] for r in central["sites"]] == ["A", "B"]
     assert central["total"]["screened"] == 4 and central["total"]["not_eligible_by_reason"]["age_under_18"] == 3
