@@ -198,6 +198,23 @@ def _form_key(spec: Any, form: Any) -> tuple[int, int]:
     return (ContentType.objects.get_for_model(spec.model).pk, form.pk)
 
 
+def _post_signature(request: HttpRequest, participant: Any, form: Any, *, target: Any = None) -> int | None:
+    """Make the posted signature of the casebook (``target`` None) or of one form: None when it
+    is made, else the status the page answers with (the form then carries the error)."""
+    if not form.is_valid():
+        return 400
+    data = form.cleaned_data
+    try:
+        services.signature_create(actor=request.user, participant=participant, meaning=data["meaning"],
+                                  password=data["password"], form=target, expected=data["expected"], request=request)
+    except DomainError as exc:
+        if exc.status == 404:
+            raise
+        _place(exc, form)
+        return exc.status
+    return None
+
+
 @login_required
 def sign(request: HttpRequest, pk: int) -> HttpResponse:
     """The investigator's signing page: the whole casebook, or with ``form_slug`` and ``form_id``
@@ -211,21 +228,10 @@ def sign(request: HttpRequest, pk: int) -> HttpResponse:
     form = SignForm(request.POST or None, initial={"expected": state.manifest_hash})
     status = 200
     if request.method == "POST":
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                services.signature_create(actor=request.user, participant=participant, meaning=data["meaning"],
-                                          password=data["password"], expected=data["expected"], request=request)
-            except DomainError as exc:
-                if exc.status == 404:
-                    raise
-                _place(exc, form)
-                status = exc.status
-            else:
-                messages.success(request, _("Casebook signed."))
-                return redirect("review:sign", pk=participant.pk)
-        else:
-            status = 400
+        status = _post_signature(request, participant, form)
+        if status is None:
+            messages.success(request, _("Casebook signed."))
+            return redirect("review:sign", pk=participant.pk)
     found = selectors.participant_forms([participant.pk]).get(participant.pk, [])
     signed = selectors.form_signature_states(found)
     rows = [{"spec": spec, "form": f, "signature": signed.get(_form_key(spec, f)), "signable": _signable(f)}
@@ -245,23 +251,11 @@ def _sign_form(request: HttpRequest, participant: Any, source: Any) -> HttpRespo
     form = FormSignForm(request.POST or None, initial={"meaning": SignatureMeaning.APPROVE})
     status = 200
     if request.method == "POST":
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                services.signature_create(actor=request.user, participant=participant, meaning=data["meaning"],
-                                          password=data["password"], form=target, expected=data["expected"],
-                                          request=request)
-            except DomainError as exc:
-                if exc.status == 404:
-                    raise
-                _place(exc, form)
-                status = exc.status
-            else:
-                messages.success(request, _("%(form)s #%(pk)s signed.") % {"form": spec.label, "pk": target.pk})
-                query = urlencode({"form_slug": spec.slug, "form_id": target.pk})
-                return redirect(f"{reverse('review:sign', args=[participant.pk])}?{query}")
-        else:
-            status = 400
+        status = _post_signature(request, participant, form, target=target)
+        if status is None:
+            messages.success(request, _("%(form)s #%(pk)s signed.") % {"form": spec.label, "pk": target.pk})
+            query = urlencode({"form_slug": spec.slug, "form_id": target.pk})
+            return redirect(f"{reverse('review:sign', args=[participant.pk])}?{query}")
     # Re-read: after a refusal the page shows the form as it is now, and its version is what a
     # new signature binds to (the hidden input below is rendered from it, not from the post).
     target = spec.model.objects.get(pk=target.pk)

@@ -83,3 +83,17 @@ def record_death():
         return row
 
     return die
+
+
+@pytest.fixture
+def inline_tasks(monkeypatch, django_capture_on_commit_callbacks):
+    """Run the on-commit re-derivation task in the test, as the worker would after the commit."""
+    from ecrf.sofa import tasks
+
+    monkeypatch.setattr(tasks.derive_participant_endpoints, "delay", tasks.derive_participant_endpoints)
+
+    def run(write, *args, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            return write(*args, **kwargs)
+
+    return run

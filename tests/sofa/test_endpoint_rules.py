@@ -22,20 +22,6 @@ from tests.sofa.conftest import FULL_DAY, RANDOMIZED_AT
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def inline_tasks(monkeypatch, django_capture_on_commit_callbacks):
-    """Run the on-commit re-derivation task in the test, as the worker would after the commit."""
-    from ecrf.sofa import tasks
-
-    monkeypatch.setattr(tasks.derive_participant_endpoints, "delay", tasks.derive_participant_endpoints)
-
-    def run(write, *args, **kwargs):
-        with django_capture_on_commit_callbacks(execute=True):
-            return write(*args, **kwargs)
-
-    return run
-
-
 def sofa(run, actor, participant, day: int, *, submit: bool, **values):
     return run(form_create, actor=actor, spec=SOFA_DAY, participant=participant, submit=submit,
                data={"day": day, **values})

@@ -69,19 +69,6 @@ def test_filled_days_are_markers_and_table_rows_saying_how_they_were_filled():
 
 # --- the page --------------------------------------------------------------------------------------
 
-@pytest.fixture
-def inline_tasks(monkeypatch, django_capture_on_commit_callbacks):
-    from ecrf.sofa import tasks
-
-    monkeypatch.setattr(tasks.derive_participant_endpoints, "delay", tasks.derive_participant_endpoints)
-
-    def run(write, *args, **kwargs):
-        with django_capture_on_commit_callbacks(execute=True):
-            return write(*args, **kwargs)
-
-    return run
-
-
 @pytest.mark.django_db
 def test_the_participant_page_stacks_the_stored_subscores_and_tables_them(client, coordinator, randomized_a, inline_tasks):
     for n, values in ((1, FULL_DAY), (3, {**FULL_DAY, "gcs": 15})):  # totals 12 and 11; day 2 carried forward
