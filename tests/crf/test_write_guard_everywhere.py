@@ -182,6 +182,7 @@ NOT_GUARDED = {
     "ecrf.exports.services.export_download": "records a download event (who, which hash): no clinical data",
     "ecrf.analysis.services.package_analysis": "records a view event (who, which package): reads a finished package",
     "ecrf.analysis.services.adam_analysis": "reads a package's ADaM and computes; writes nothing",
+    "ecrf.analysis.services.package_safety": "reads a package's ADSL, AE and SUPPAE and counts; writes nothing",
     "ecrf.exports.services.data_cut_create":
         "records a DSMB data cut (a participant set and a cut-off time): a snapshot read, no clinical write",
     "ecrf.queries.services.checks_schedule":
@@ -331,6 +332,7 @@ NON_CLINICAL_URLS = {
     "accounts:login": "authentication", "accounts:logout": "authentication",
     "notification-read": "a user's inbox state", "notifications:mark-read": "a user's inbox state",
     "sofa:preview": "scores the posted SOFA values as a save would and writes nothing (a preview)",
+    "set_language": "the interface language, kept in a cookie",
 }
 
 

@@ -131,6 +131,7 @@ def test_pharmacovigilance_unblinds_one_case_and_decides(make_ae, users, randomi
 def _normalise(html: str, ae, participant) -> str:  # noqa: ANN001
     html = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", html)
     html = html.replace(f"#{ae.pk}", "#AE").replace(f"/{ae.pk}/", "/AE/").replace(participant.label, "PARTICIPANT")
+    html = html.replace(f"form_id={ae.pk}\"", "form_id=AE\"")  # the link to sign this form
     html = html.replace(f"/participants/{participant.pk}/", "/participants/P/")
     html = re.sub(r"clock-\d+", "clock-N", html)
     html = re.sub(r"/(reports|cases|clocks|adjudications|reviews)/\d+/", r"/\1/N/", html)  # other rows' ids
