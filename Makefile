@@ -12,7 +12,7 @@ services:   ## install PostgreSQL, Redis and Chromium (Debian, root) for full te
 
 messages:   ## the Greek catalogue: collect the strings of the code into it, then compile it (GNU gettext)
 	bin/bootstrap requirements-dev.txt
-	DEBUG=1 .venv/bin/python manage.py makemessages -l el --no-obsolete $(MESSAGES_IGNORE)
+	DEBUG=1 .venv/bin/python manage.py makemessages -l el --no-obsolete --add-location=file $(MESSAGES_IGNORE)
 	DEBUG=1 .venv/bin/python manage.py compilemessages -l el $(MESSAGES_IGNORE)
 
 MESSAGES_IGNORE = --ignore=.venv --ignore=tests --ignore=var --ignore=benchmarks --ignore=static --ignore=docs

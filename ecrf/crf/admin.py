@@ -8,6 +8,8 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from ecrf.accounts.roles import Role
@@ -55,9 +57,15 @@ def register_form_admin(spec: FormSpec) -> None:
     class FormAdmin(RoleAdmin):
         view_roles = frozenset({Role.DATA_MANAGER})
         change_roles = frozenset(spec.correction_roles)
-        list_display = ("pk", "participant", "status", "version", "updated_at")
+        list_display = ("pk", "participant_link", "status", "version", "updated_at")
         list_filter = ("status",)
         fields = spec.fields + ("expected_version", "reason_for_change")
+
+        @admin.display(description=_("participant"), ordering="participant__screening_number")
+        def participant_link(self, obj: Any) -> str:
+            """The participant's label, a link to the participant's page (its forms, casebook and history)."""
+            return format_html('<a href="{}">{}</a>', reverse("crf:participant-detail", args=[obj.participant_id]),
+                               obj.participant.label)
 
         def get_queryset(self, request: HttpRequest):  # noqa: ANN201
             return forms_for(request.user, spec)

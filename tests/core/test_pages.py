@@ -85,3 +85,15 @@ def test_every_page_names_its_icon_and_the_icon_is_served(users):
     html = logged_in(users[Role.COORDINATOR]).get("/").content.decode()
     assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in html
     assert finders.find("favicon.svg")
+
+
+@pytest.mark.django_db
+def test_a_forms_admin_list_links_each_row_to_its_participants_page(users, participant_a):
+    from ecrf.crf.services import form_create
+    from tests.testapp.specs import VITALS
+
+    form_create(actor=users[Role.COORDINATOR], spec=VITALS, participant=participant_a,
+                data={"measured_on": dt.date(2026, 11, 1), "temperature": 37, "heart_rate": 80})
+    opts = VITALS.model._meta
+    html = logged_in(users[Role.DATA_MANAGER]).get(f"/admin/{opts.app_label}/{opts.model_name}/").content.decode()
+    assert f'<a href="/participants/{participant_a.pk}/">{participant_a.label}</a>' in html
