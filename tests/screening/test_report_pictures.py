@@ -94,6 +94,9 @@ def test_the_report_draws_the_flow_with_its_text_per_the_site_filter(client, use
     assert _flow_counts(html) == {"screened": 5, "not_eligible": 1, "pending": 1, "eligible": 3, "not_consented": 0,
                                   "consented": 3, "not_randomized": 0, "randomized": 3, "not_dosed": 2, "dosed": 1}
     assert "Younger than the protocol" in html  # the reason's label, not its code
+    # The table's reason columns are headed by the labels too: no code on the page.
+    table = re.search(r'<table data-testid="screening-report">.*?</table>', html, re.S).group(0)
+    assert "Not eligible: Younger than the protocol" in table and "age_under_18" not in html
     text = re.search(r'<ul data-testid="flow-text">(.*?)</ul>', html, re.S).group(1)
     assert "<li>Dosed: 1</li>" in text and "Randomized, no dose given yet: 2" in text
     site_b = client.get("/screening/report/?site=B").content.decode()

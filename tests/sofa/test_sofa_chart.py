@@ -93,3 +93,9 @@ def test_the_participant_page_stacks_the_stored_subscores_and_tables_them(client
     assert re.findall(r'data-testid="sofa-table-total">(\d+)<', table) == ["12", "12"] + ["11"] * 13
     for word in ("placebo", "Placebo", "active arm", "Active"):
         assert word not in html
+    # The endpoints as a clinician reads them, two decimals at most (the API keeps full precision):
+    # day 1 is 12, days 2-9 are 12, 11 x 7 (mean 11.125), days 2-15 12, 11 x 13, days 1-9 101 / 9.
+    endpoints = re.search(r'<dl class="facts" data-testid="sofa-endpoints">(.*?)</dl>', html, re.S).group(1)
+    assert re.search(r'data-testid="endpoint-primary">0\.88<', endpoints)
+    assert "<dd>0.93</dd>" in endpoints and "<dd>11.22</dd>" in endpoints
+    assert not re.search(r"\d\.\d{3}", endpoints)
