@@ -74,7 +74,8 @@ def clock_timeline(spans: Sequence[ClockSpan], *, now: datetime) -> dict[str, An
         "width": WIDTH, "height": bottom + AXIS_H, "bars": bars, "now_x": x(now), "now": now,
         "plot": {"left": LEFT, "right": WIDTH - RIGHT, "top": TOP, "bottom": bottom},
         "ticks": [{"at": t, "x": x(t)} for t in ticks],
-        # Django date formats: dates alone over a long axis, hours over a short one.
-        "tick_format": "Y-m-d" if end - start > timedelta(days=3) else "m-d H:i",
+        # Django date formats: dates alone when the ticks are a day or more apart (so no two
+        # ticks read the same), the hour with the date otherwise.
+        "tick_format": "Y-m-d" if (end - start) / TICKS >= timedelta(days=1) else "m-d H:i",
         "more": max(len(spans) - MAX_ROWS, 0),
     }

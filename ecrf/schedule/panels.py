@@ -20,7 +20,7 @@ from ecrf.study.visits import END_OF_STUDY
 def casebook_link(user: Any, participant: Any) -> Panel | None:
     if not participant.is_randomized or not user_roles(user) & CASEBOOK_READ_ROLES:
         return None
-    return Panel(title="Casebook", template="schedule/panel.html", context={"participant": participant}, order=20)
+    return Panel(title=_("Casebook"), template="schedule/panel.html", context={"participant": participant}, order=20)
 
 
 @register_header

@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from ecrf.accounts.roles import user_roles
 from ecrf.crf.panels import Panel, register_panel
 from ecrf.sofa.scoring import COMPONENTS
@@ -134,7 +136,7 @@ def sofa_trajectory_panel(user: Any, participant: Any) -> Panel | None:
     endpoint = endpoint_of(user, participant) if user_roles(user) & ENDPOINT_READ_ROLES else None
     series = endpoint.filled_series if endpoint else None
     chart = trajectory_chart(days, series)
-    return Panel(title="SOFA by day", template="sofa/panel_trajectory.html", order=40,
+    return Panel(title=_("SOFA by day"), template="sofa/panel_trajectory.html", order=40,
                  context={"chart": chart, "days": days, "table": sofa_table(days, series),
                           "components": [COMPONENT_LABELS[c] for c in COMPONENTS], "participant": participant})
 
@@ -143,5 +145,5 @@ def sofa_trajectory_panel(user: Any, participant: Any) -> Panel | None:
 def sofa_endpoints_panel(user: Any, participant: Any) -> Panel | None:
     if not participant.is_randomized or not user_roles(user) & ENDPOINT_READ_ROLES:
         return None
-    return Panel(title="SOFA endpoints", template="sofa/panel_endpoints.html", order=41,
+    return Panel(title=_("SOFA endpoints"), template="sofa/panel_endpoints.html", order=41,
                  context={"endpoint": endpoint_of(user, participant), "protocol": DEFAULT_PROTOCOL})

@@ -113,3 +113,15 @@ def test_the_login_page_offers_the_switch_and_refuses_a_language_it_does_not_hav
 
 GREEK_LOG_OUT = "Αποσύνδεση"
 GREEK_NAME = "Ελληνικά"
+
+
+@pytest.mark.django_db
+def test_every_panel_of_the_participant_page_is_headed_in_greek(users, randomized):
+    client = Client()
+    client.force_login(users["coordinator"])
+    url = reverse("crf:participant-detail", kwargs={"pk": randomized.pk})
+    english = re.findall(r'<h2 id="panel-\d+">(.*?)</h2>', client.get(url).content.decode())
+    client.post(reverse("set_language"), {"language": "el", "next": "/"})
+    greek = re.findall(r'<h2 id="panel-\d+">(.*?)</h2>', client.get(url).content.decode())
+    assert len(english) == len(greek) >= 4
+    assert [e for e, g in zip(english, greek, strict=True) if e == g] == []

@@ -81,3 +81,7 @@ def test_the_board_draws_each_open_clock_above_its_table(client, users, make_ae)
 def test_the_axis_says_dates_over_days_and_hours_over_a_day():
     assert clock_timeline([span("a", 0, 24)], now=T0)["tick_format"] == "m-d H:i"
     assert clock_timeline([span("a", 0, 24 * 7)], now=T0)["tick_format"] == "Y-m-d"
+    # Three and a half days over five ticks: the ticks are hours apart, so two would read the same date.
+    short = clock_timeline([span("a", 0, 84)], now=T0)
+    assert short["tick_format"] == "m-d H:i"
+    assert len({t["at"].strftime("%m-%d %H:%M") for t in short["ticks"]}) == len(short["ticks"])

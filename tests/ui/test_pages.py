@@ -72,6 +72,9 @@ def test_participant_header_names_phenotype_study_day_and_alerts(users, coordina
     head = head_of(coordinator)
     assert randomized.subject_id in head and "Site A" in head
     assert re.search(r'data-testid="fact-phenotype">[A-Za-z]', head)
+    # The screening outcome names the phenotype by its label, not its stored code.
+    outcome = re.search(r'data-testid="phenotype">(.*?)</dd>', html_of(coordinator, f"/participants/{randomized.pk}/")).group(1)
+    assert outcome.startswith(("MALS (macrophage activation-like syndrome)", "Immunoparalysis")), outcome
     assert re.search(r'data-testid="fact-study-day">\d+<', head)
     # No dose was ever logged for a participant randomized in 2025: every dose is past its window.
     assert re.search(r"\d+ doses past their window", head)
