@@ -24,6 +24,7 @@ import re
 from typing import Any
 
 import pytest
+import time_machine
 from django.apps import apps
 from django.core.management.color import no_style
 from django.db import connection, transaction
@@ -160,8 +161,11 @@ def test_blinded_readers_see_the_same_ids_counts_order_and_notifications_whateve
                                                                                            monkeypatch):
     make_user(Role.SAFETY_OFFICER, is_lead_safety_officer=True)  # overdue clocks escalate to someone
     everyone = {**users, "site": site_a, "participant": participant_a}
-    world = _world(everyone, False, monkeypatch)
-    swapped = _world(everyone, True, monkeypatch)
+    # Both worlds at the same instant: what a page draws from "now" (the clock board's timeline,
+    # its "now" line and countdowns) is then the same in both, and only the arm differs.
+    with time_machine.travel(dt.datetime(2026, 11, 30, 12, 0, tzinfo=dt.UTC), tick=False):
+        world = _world(everyone, False, monkeypatch)
+        swapped = _world(everyone, True, monkeypatch)
     _reset_sequences()
     # The worlds really differ in the arm, and pharmacovigilance decided each accordingly.
     decisions = {world.pop("__decision__"), swapped.pop("__decision__")}

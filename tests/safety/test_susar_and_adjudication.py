@@ -7,6 +7,7 @@ import datetime as dt
 import re
 
 import pytest
+import time_machine
 from django.test import Client
 
 from ecrf.accounts.roles import Role
@@ -157,38 +158,41 @@ def test_counterfactual_blinded_readers_see_the_same_whatever_the_arm(make_ae, r
     """Two identical cases, one decided 'active' and one 'placebo': every blinded reader's pages
     and API answers are the same once ids are set aside; pharmacovigilance's differ."""
     seen = {}
-    for answer in ("active", "placebo"):
-        participant = randomize("MALS", arm=answer)
-        ae = make_ae(participant=participant, **SERIOUS)
-        Clock.objects.filter(adverse_event=ae, kind=ClockKind.SAE_INITIAL).update(met_at=ae.aware_at)
-        case = _assess(users, ae)
-        susar_unblind_and_decide(actor=users[Role.PHARMACOVIGILANCE], assessment=case, reason="SUSAR?", password=PASSWORD)
-        views = {}
-        for role in (Role.INVESTIGATOR, Role.COORDINATOR, Role.MONITOR, Role.DATA_MANAGER, Role.SAFETY_OFFICER):
-            client = Client()
-            client.force_login(users[role])
-            pages = [f"/safety/ae/{ae.pk}/", f"/forms/adverse-events/{ae.pk}/history/", f"/forms/adverse-events/{ae.pk}/"]
-            if role == Role.SAFETY_OFFICER:
-                pages.append("/safety/clocks/")
-            for url in pages:
-                response = client.get(url)
-                assert response.status_code == 200, (role, url)
-                views[(role, url.replace(str(ae.pk), "AE"))] = _normalise(response.content.decode(), ae, participant)
-            body = api(users[role]).get(f"/api/v1/adverse-events/{ae.pk}/").json()
-            views[(role, "api")] = {k: v for k, v in body.items() if k not in ("id", "participant", "created_at", "updated_at", "submitted_at")}
-            # The safety API: lists (filtered to this AE, and by every state), details, counts.
-            urls = [f"/api/v1/sae-reports/?adverse_event={ae.pk}", f"/api/v1/clocks/?adverse_event={ae.pk}"]
-            urls += [f"/api/v1/clocks/?adverse_event={ae.pk}&state={s}" for s in ("running", "overdue", "met", "met_late", "closed")]
-            urls += [f"/api/v1/clocks/{c.pk}/" for c in Clock.objects.filter(adverse_event=ae).order_by("kind")]
-            urls += [f"/api/v1/sae-reports/{r.pk}/" for r in ae.sae_reports.order_by("sequence")]
-            urls += [f"/api/v1/adjudications/{ae.adjudication.pk}/", f"/api/v1/adjudications/{ae.adjudication.pk}/review/"]
-            for n, url in enumerate(urls):
-                response = api(users[role]).get(url)
-                views[(role, f"api-{n}")] = (response.status_code, _scrub(response.json()))
-        pv = Client()
-        pv.force_login(users[Role.PHARMACOVIGILANCE])
-        views[("pv", "case")] = _normalise(pv.get(f"/safety/cases/{case.pk}/").content.decode(), ae, participant)
-        seen[answer] = views
+    # Both cases at the same instant: what the pages draw from "now" (the clock board's timeline)
+    # is then the same for both, and only the arm differs.
+    with time_machine.travel(dt.datetime(2026, 11, 30, 12, 0, tzinfo=dt.UTC), tick=False):
+        for answer in ("active", "placebo"):
+            participant = randomize("MALS", arm=answer)
+            ae = make_ae(participant=participant, **SERIOUS)
+            Clock.objects.filter(adverse_event=ae, kind=ClockKind.SAE_INITIAL).update(met_at=ae.aware_at)
+            case = _assess(users, ae)
+            susar_unblind_and_decide(actor=users[Role.PHARMACOVIGILANCE], assessment=case, reason="SUSAR?", password=PASSWORD)
+            views = {}
+            for role in (Role.INVESTIGATOR, Role.COORDINATOR, Role.MONITOR, Role.DATA_MANAGER, Role.SAFETY_OFFICER):
+                client = Client()
+                client.force_login(users[role])
+                pages = [f"/safety/ae/{ae.pk}/", f"/forms/adverse-events/{ae.pk}/history/", f"/forms/adverse-events/{ae.pk}/"]
+                if role == Role.SAFETY_OFFICER:
+                    pages.append("/safety/clocks/")
+                for url in pages:
+                    response = client.get(url)
+                    assert response.status_code == 200, (role, url)
+                    views[(role, url.replace(str(ae.pk), "AE"))] = _normalise(response.content.decode(), ae, participant)
+                body = api(users[role]).get(f"/api/v1/adverse-events/{ae.pk}/").json()
+                views[(role, "api")] = {k: v for k, v in body.items() if k not in ("id", "participant", "created_at", "updated_at", "submitted_at")}
+                # The safety API: lists (filtered to this AE, and by every state), details, counts.
+                urls = [f"/api/v1/sae-reports/?adverse_event={ae.pk}", f"/api/v1/clocks/?adverse_event={ae.pk}"]
+                urls += [f"/api/v1/clocks/?adverse_event={ae.pk}&state={s}" for s in ("running", "overdue", "met", "met_late", "closed")]
+                urls += [f"/api/v1/clocks/{c.pk}/" for c in Clock.objects.filter(adverse_event=ae).order_by("kind")]
+                urls += [f"/api/v1/sae-reports/{r.pk}/" for r in ae.sae_reports.order_by("sequence")]
+                urls += [f"/api/v1/adjudications/{ae.adjudication.pk}/", f"/api/v1/adjudications/{ae.adjudication.pk}/review/"]
+                for n, url in enumerate(urls):
+                    response = api(users[role]).get(url)
+                    views[(role, f"api-{n}")] = (response.status_code, _scrub(response.json()))
+            pv = Client()
+            pv.force_login(users[Role.PHARMACOVIGILANCE])
+            views[("pv", "case")] = _normalise(pv.get(f"/safety/cases/{case.pk}/").content.decode(), ae, participant)
+            seen[answer] = views
     blinded = [k for k in seen["active"] if k[0] != "pv"]
     for key in blinded:
         assert seen["active"][key] == seen["placebo"][key], key
