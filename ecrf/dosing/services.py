@@ -23,7 +23,7 @@ from ecrf.deviations.models import Deviation, DeviationCategory
 from ecrf.deviations.services import deviation_raise_system
 from ecrf.dosing.rules import ROUTE_LABEL
 from ecrf.schedule.engine import State
-from ecrf.schedule.selectors import build_schedule
+from ecrf.schedule.selectors import build_schedules
 from ecrf.study.services import current_protocol
 
 logger = logging.getLogger(__name__)
@@ -43,6 +43,10 @@ def missed_dose_raise(*, participant: Participant, route: str, dose_number: int,
     return deviation_raise_system(participant=participant, rule_code=missed_dose_rule(route, dose_number),
                                   category=DeviationCategory.MISSED_DOSE, description=description,
                                   occurred_on=local.date())
+
+
+# Participants whose schedules the sweep builds together (memory stays bounded at any size).
+SWEEP_CHUNK = 500
 
 
 @dataclass
@@ -85,28 +89,34 @@ def missed_dose_sweep(*, now: dt.datetime | None = None, lookback_days: int | No
         participants = participants.filter(pk__in=participant_ids)
     report = SweepReport()
     grace = protocol.administration_entry_grace_hours
-    for participant in participants:
-        report.participants += 1
-        schedule = build_schedule(participant, now=now)
-        missing = overdue_unrecorded_doses(schedule)
-        if not missing:
-            continue
-        already = set(Deviation.objects.filter(participant=participant, rule_code__startswith="missed_dose:")
-                      .values_list("rule_code", flat=True))
-        for form in missing:
-            match = dict(form.slot.match)
-            route, number = match["route"], match["dose_number"]
-            if missed_dose_rule(route, number) in already:
-                continue
-            local_due = timezone.localtime(form.slot.opens_at, timezone=ZoneInfo(participant.site.time_zone))
-            description = (f"{ROUTE_LABEL[route]} dose {number}, due {local_due:%Y-%m-%d %H:%M %Z}, "
-                           f"has no administration record {grace} h after it was due.")
-            try:
-                missed_dose_raise(participant=participant, route=route, dose_number=number,
-                                  due=form.slot.opens_at, description=description)
-            except DomainError as exc:  # frozen or locked: nothing can be written now
-                logger.info("missed-dose sweep skipped participant %s: %s", participant.pk, exc)
-                report.skipped_locked += 1
-                break
-            report.raised += 1
+    swept = list(participants)
+    # The schedules of a chunk at a fixed number of queries (``build_schedules``), and the
+    # deviations already raised for them in one more: the sweep's queries grow with the number
+    # of chunks and of doses raised, not of participants.
+    for start in range(0, len(swept), SWEEP_CHUNK):
+        chunk = swept[start:start + SWEEP_CHUNK]
+        schedules = build_schedules(chunk, now=now, overlays=False)
+        report.participants += len(chunk)
+        missing = {p.pk: found for p in chunk if (found := overdue_unrecorded_doses(schedules[p.pk]))}
+        already: dict[int, set[str]] = {pid: set() for pid in missing}
+        for pid, code in (Deviation.objects.filter(participant_id__in=list(missing), rule_code__startswith="missed_dose:")
+                          .values_list("participant_id", "rule_code")):
+            already[pid].add(code)
+        for participant in chunk:
+            for form in missing.get(participant.pk, ()):
+                match = dict(form.slot.match)
+                route, number = match["route"], match["dose_number"]
+                if missed_dose_rule(route, number) in already[participant.pk]:
+                    continue
+                local_due = timezone.localtime(form.slot.opens_at, timezone=ZoneInfo(participant.site.time_zone))
+                description = (f"{ROUTE_LABEL[route]} dose {number}, due {local_due:%Y-%m-%d %H:%M %Z}, "
+                               f"has no administration record {grace} h after it was due.")
+                try:
+                    missed_dose_raise(participant=participant, route=route, dose_number=number,
+                                      due=form.slot.opens_at, description=description)
+                except DomainError as exc:  # frozen or locked: nothing can be written now
+                    logger.info("missed-dose sweep skipped participant %s: %s", participant.pk, exc)
+                    report.skipped_locked += 1
+                    break
+                report.raised += 1
     return report

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from ecrf.celery import app
@@ -156,3 +159,20 @@ def test_beat_runs_the_task_every_15_minutes(coordinator, make_randomized, site_
     assert sweep_missed_doses.apply().get() == {"participants": 1, "raised": 2, "skipped_locked": 0}
     assert sweep_missed_doses.apply().get()["raised"] == 0
     assert rules(p) == ["missed_dose:iv:1", "missed_dose:sc:1"]
+
+
+def test_the_sweeps_queries_do_not_grow_with_the_participants(coordinator, randomized, make_randomized):
+    """The schedules are built set-based: sweeping three participants within their grace costs
+    the queries of sweeping one (the raised deviations cost their own writes)."""
+    now = athens(2025, 3, 10, 11, 0)  # within every first dose's grace: nothing to raise
+    missed_dose_sweep(now=now)  # the content types are cached after the first read
+    with CaptureQueriesContext(connection) as one:
+        assert missed_dose_sweep(now=now).participants == 1
+    for minute in (10, 20):
+        make_randomized(athens(2025, 3, 10, 10, minute))
+    with CaptureQueriesContext(connection) as three:
+        report = missed_dose_sweep(now=now)
+    assert report.participants == 3 and report.raised == 0
+    a = [q["sql"][:70] for q in one.captured_queries]
+    b = [q["sql"][:70] for q in three.captured_queries]
+    assert len(three) == len(one), "\n".join(difflib.unified_diff(a, b, lineterm=""))
