@@ -7,7 +7,9 @@ import os
 import shutil
 
 import pytest
+from django.conf import settings
 from django.db import connection
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from ecrf.accounts.roles import SITE_SCOPED_ROLES, Role
@@ -123,6 +125,14 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
             if REQUIRE_SERVICES:
                 pytest.fail(f"required service missing ({marker}): {problem}", pytrace=False)
             pytest.skip(f"{marker}: {problem}")
+
+
+@pytest.fixture(autouse=True)
+def _project_language_after_each_test():
+    """A request leaves its language active in the thread (Django's LocaleMiddleware does not
+    reset it): each test starts in the project's language, whatever the one before it asked."""
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture

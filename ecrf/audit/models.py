@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ecrf.audit.chain import GENESIS, HASH_FIELDS, head_seal, row_digest
+from ecrf.core.errors import DomainError, ErrorCode
 
 
 def audit_key() -> bytes:
@@ -85,6 +86,10 @@ def append_many_to_chain(model: type[models.Model], records: list[models.Model],
             model.objects.order_by("-pk").values_list("pk", flat=True).first()))
 
 
+# The history tables' change-reason column (django-simple-history's, a 100-character text).
+REASON_MAX_LENGTH = 100
+
+
 class ChainedRecord(models.Model):
     """Abstract base of every append-only audit row: insert once, never update or delete."""
 
@@ -97,6 +102,13 @@ class ChainedRecord(models.Model):
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None and not self._state.adding:
             raise RuntimeError("Audit rows are append-only; they are never updated.")
+        reason = getattr(self, "history_change_reason", None)
+        if reason and len(reason) > REASON_MAX_LENGTH:
+            # Refused before the insert, inside the write's transaction: the change is not made
+            # (the database would refuse the row, on PostgreSQL, with a bare error).
+            raise DomainError(ErrorCode.INVALID, f"The reason for the change is {len(reason)} characters long; the audit "
+                              f"trail keeps at most {REASON_MAX_LENGTH}: shorten it. Nothing was saved.",
+                              fields={"reason": f"At most {REASON_MAX_LENGTH} characters ({len(reason)} given)."})
         append_to_chain(self)
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:

@@ -14,7 +14,8 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
-from django.utils import timezone
+from django.conf import settings
+from django.utils import timezone, translation
 
 from ecrf.accounts.roles import require_role, user_roles
 from ecrf.audit.models import EventKind
@@ -188,7 +189,16 @@ def export_file_name(job: ExportJob, study_code: str) -> str:
 
 def export_job_run(*, job_id: int) -> ExportJob:
     """Write the job's package. Idempotent: a done job is returned as it is; a queued, failed or
-    crashed (left running) job is written from the start."""
+    crashed (left running) job is written from the start.
+
+    The package is written in the project's language (``settings.LANGUAGE_CODE``), whatever the
+    language active where the job runs (a page's, a worker's after another task): its labels
+    are part of its bytes, which the same lock always gives."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return _export_job_run(job_id)
+
+
+def _export_job_run(job_id: int) -> ExportJob:
     with transaction.atomic():
         job = ExportJob.objects.select_for_update(of=("self",)).select_related("lock", "cut").get(pk=job_id)
         if job.status == ExportStatus.DONE:

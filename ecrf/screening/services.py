@@ -12,8 +12,9 @@ import datetime as dt
 import zoneinfo
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
 
 from ecrf.accounts.roles import SITE_SCOPED_ROLES, Role, require_role, user_roles
@@ -441,7 +442,9 @@ def consent_withdraw(*, actor: User, consent: Consent, withdrawal_type: str, wit
     current.withdrawal_type = withdrawal_type
     current.withdrawn_on = withdrawn_on
     note = (reason or "").strip()
-    label = WithdrawalType(withdrawal_type).label
+    # The trail's own words in the project's language, whatever the language of the page.
+    with translation.override(settings.LANGUAGE_CODE):
+        label = str(WithdrawalType(withdrawal_type).label)
     return _save_consent(current, actor, f"Consent withdrawn: {label}" + (f": {note}" if note else ""))
 
 

@@ -10,6 +10,7 @@ import zipfile
 
 import pytest
 import time_machine
+from django.utils import translation
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from lxml import etree
@@ -28,6 +29,18 @@ pytestmark = pytest.mark.django_db
 
 def _csv(files: dict[str, bytes], name: str) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(files[name].decode("utf-8"))))
+
+
+def test_the_package_is_the_same_whatever_language_is_active_where_it_is_built(users, locked_study):
+    """A package's labels are in the project's language: built where Greek is active (after a
+    Greek user's request in the same thread, say), it is the English package, byte for byte."""
+    sponsor = users[Role.SPONSOR]
+    with time_machine.travel("2027-01-05 09:00Z", tick=False):
+        english = export_now(sponsor)
+        with translation.override("el"):
+            greek = export_now(sponsor)
+    assert english.status == greek.status == "done" and greek.odm_valid
+    assert package_bytes(english) == package_bytes(greek)
 
 
 def test_same_lock_gives_the_same_bytes_whatever_the_clock_and_later_events(users, locked_study):
