@@ -29,6 +29,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000])
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--keep", action="store_true",
+                        help="Keep the last size's database (test_<db>) for the other benchmarks; "
+                             "the next run stops until it is dropped.")
     args = parser.parse_args()
 
     import django
@@ -39,20 +42,23 @@ def main() -> None:
 
     settings.DEBUG = False  # no query log: it would hold every statement of the run
     results = []
-    for n in args.sizes:
-        results.append(run_one(n, args.seed))
+    for i, n in enumerate(args.sizes):
+        results.append(run_one(n, args.seed, keep=args.keep and i == len(args.sizes) - 1))
         connection.close()
     print()
-    print(f"{'participants':>12} {'generate s':>11} {'clock job s':>12} {'endpoints s':>12} {'missed-dose s':>14}")
+    print(f"{'participants':>12} {'generate s':>11} {'clock job s':>12} {'endpoints s':>12} {'missed-dose s':>14}"
+          f" {'checks again s':>15} {'audit full s':>13} {'audit incr. s':>14}")
     for r in results:
-        print(f"{r['n']:>12,} {r['generate']:>11.1f} {r['clocks']:>12.2f} {r['endpoints']:>12.2f} {r['sweep']:>14.2f}")
+        print(f"{r['n']:>12,} {r['generate']:>11.1f} {r['clocks']:>12.2f} {r['endpoints']:>12.2f} {r['sweep']:>14.2f}"
+              f" {r['checks']:>15.2f} {r['audit']:>13.2f} {r['audit_incremental']:>14.2f}")
     for a, b in zip(results, results[1:], strict=False):
         print(f"ratio {b['n']:,} / {a['n']:,} (sizes {b['n'] / a['n']:.1f}x): generate {b['generate'] / a['generate']:.2f}x, "
               f"clock job {b['clocks'] / a['clocks']:.2f}x, endpoints {b['endpoints'] / a['endpoints']:.2f}x, "
-              f"missed-dose sweep {b['sweep'] / a['sweep']:.2f}x")
+              f"missed-dose sweep {b['sweep'] / a['sweep']:.2f}x, edit checks with nothing changed "
+              f"{b['checks'] / a['checks']:.2f}x, full audit verification {b['audit'] / a['audit']:.2f}x")
 
 
-def run_one(n: int, seed: int) -> dict:
+def run_one(n: int, seed: int, *, keep: bool = False) -> dict:
     from django.db import connection
     from django.test.utils import setup_databases, teardown_databases
 
@@ -82,7 +88,10 @@ def run_one(n: int, seed: int) -> dict:
         times.update(jobs())
         return times
     finally:
-        teardown_databases(old, verbosity=0)
+        if keep:
+            print(f"kept {name} for the other benchmarks (DATABASE_URL=...{name})")
+        else:
+            teardown_databases(old, verbosity=0)
 
 
 def jobs() -> dict[str, float]:
@@ -90,14 +99,22 @@ def jobs() -> dict[str, float]:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    from ecrf.audit.tasks import verify_audit_chain
     from ecrf.dosing.tasks import sweep_missed_doses
+    from ecrf.queries.tasks import sweep_checks
     from ecrf.sofa.tasks import rederive_all_endpoints
     from safety.tasks import evaluate_clocks
 
     out = {}
     for key, label, job in (("clocks", "SAE clock job", evaluate_clocks),
                             ("endpoints", "endpoint re-derivation", rederive_all_endpoints),
-                            ("sweep", "missed-dose sweep", sweep_missed_doses)):
+                            ("sweep", "missed-dose sweep", sweep_missed_doses),
+                            # the generator's own last step swept every check once: this second
+                            # sweep finds nothing changed and must write nothing
+                            ("checks", "edit-check sweep, nothing changed", sweep_checks),
+                            ("audit", "audit verification, full", lambda: verify_audit_chain(full=True)),
+                            ("audit_incremental", "audit verification, incremental",
+                             lambda: verify_audit_chain(full=False))):
         with CaptureQueriesContext(connection) as queries:
             t0 = time.perf_counter()
             result = job()
