@@ -21,6 +21,9 @@ SECRET_KEY = env_str("SECRET_KEY", required=not DEBUG) or "insecure-local-develo
 # The audit chain's HMAC key: kept outside the database so that database access alone cannot
 # forge the chain; required in production like SECRET_KEY (and distinct from it).
 AUDIT_HMAC_KEY = env_str("AUDIT_HMAC_KEY", required=not DEBUG) or "insecure-local-development-audit-key"
+# Every history table keeps the reason for a change whole (a text column, not simple-history's
+# 100-character default); ecrf.audit.models.REASON_MAX_LENGTH is the longest reason accepted.
+SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 if not DEBUG and (len(AUDIT_HMAC_KEY) < 32 or AUDIT_HMAC_KEY == SECRET_KEY):
     from django.core.exceptions import ImproperlyConfigured
 

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from ecrf.accounts.roles import SITE_ENTRY_ROLES, Role, user_roles
-from ecrf.audit.models import EventKind
+from ecrf.audit.models import REASON_MAX_LENGTH, EventKind
 from ecrf.audit.services import event_record
 from ecrf.core.errors import DomainError, forbidden, not_found
 from ecrf.core.fields import EntryDateTimeField
@@ -67,7 +67,8 @@ class AssessmentForm(forms.Form):
 
 
 class UnblindForm(forms.Form):
-    reason = forms.CharField(label="Reason for unblinding this case", widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(label="Reason for unblinding this case", widget=forms.Textarea(attrs={"rows": 2}),
+                             max_length=REASON_MAX_LENGTH)
     password = forms.CharField(label="Your password (re-authentication)", widget=forms.PasswordInput)
 
 

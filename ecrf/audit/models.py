@@ -86,8 +86,10 @@ def append_many_to_chain(model: type[models.Model], records: list[models.Model],
             model.objects.order_by("-pk").values_list("pk", flat=True).first()))
 
 
-# The history tables' change-reason column (django-simple-history's, a 100-character text).
-REASON_MAX_LENGTH = 100
+# The longest reason for a change accepted (a paragraph). The history tables keep it in a text
+# column (SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD), so the limit is this project's
+# rule, the same on every database: the page forms and the API state it and refuse beyond it.
+REASON_MAX_LENGTH = 1000
 
 
 class ChainedRecord(models.Model):
@@ -104,10 +106,9 @@ class ChainedRecord(models.Model):
             raise RuntimeError("Audit rows are append-only; they are never updated.")
         reason = getattr(self, "history_change_reason", None)
         if reason and len(reason) > REASON_MAX_LENGTH:
-            # Refused before the insert, inside the write's transaction: the change is not made
-            # (the database would refuse the row, on PostgreSQL, with a bare error).
-            raise DomainError(ErrorCode.INVALID, f"The reason for the change is {len(reason)} characters long; the audit "
-                              f"trail keeps at most {REASON_MAX_LENGTH}: shorten it. Nothing was saved.",
+            # Refused before the insert, inside the write's transaction: the change is not made.
+            raise DomainError(ErrorCode.INVALID, f"The reason for the change is {len(reason)} characters long; at most "
+                              f"{REASON_MAX_LENGTH} are accepted: shorten it. Nothing was saved.",
                               fields={"reason": f"At most {REASON_MAX_LENGTH} characters ({len(reason)} given)."})
         append_to_chain(self)
 

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from ecrf.audit.models import REASON_MAX_LENGTH
 from ecrf.accounts.roles import Role
 from ecrf.core.admin import ReadOnlyAdmin, RoleAdmin
 from ecrf.core.errors import DomainError
@@ -23,7 +24,8 @@ from ecrf.crf.selectors import forms_for
 
 class _CorrectionForm(forms.ModelForm):
     expected_version = forms.IntegerField(widget=forms.HiddenInput)
-    reason_for_change = forms.CharField(label=_("Reason for change"), widget=forms.Textarea(attrs={"rows": 2}))
+    reason_for_change = forms.CharField(label=_("Reason for change"), widget=forms.Textarea(attrs={"rows": 2}),
+                                        max_length=REASON_MAX_LENGTH)
 
     spec: FormSpec
     request: HttpRequest

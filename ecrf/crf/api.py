@@ -11,6 +11,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from ecrf.audit.models import REASON_MAX_LENGTH
 from ecrf.accounts.roles import PARTICIPANT_LIST_ROLES, user_roles
 from ecrf.core.api import ServiceValidatedRangesMixin, StrictSerializerMixin
 from ecrf.core.errors import DomainError, ErrorCode, forbidden
@@ -100,7 +101,7 @@ def _build_serializer(spec: FormSpec) -> type[serializers.ModelSerializer]:
     attrs: dict[str, Any] = {
         "Meta": Meta,
         "participant": serializers.IntegerField(source="participant_id", help_text="Participant id (on create only)."),
-        "reason": serializers.CharField(write_only=True, required=False, allow_blank=True,
+        "reason": serializers.CharField(write_only=True, required=False, allow_blank=True, max_length=REASON_MAX_LENGTH,
                                         help_text="Reason for change; required once submitted."),
         "submit": serializers.BooleanField(write_only=True, required=False, default=False),
         "expected_version": serializers.IntegerField(write_only=True, required=False,
@@ -120,7 +121,7 @@ def _build_serializer(spec: FormSpec) -> type[serializers.ModelSerializer]:
 
 class ReasonSerializer(StrictSerializerMixin, serializers.Serializer):
     expected_version = serializers.IntegerField()
-    reason = serializers.CharField(allow_blank=True, required=False)
+    reason = serializers.CharField(allow_blank=True, required=False, max_length=REASON_MAX_LENGTH)
 
 
 def build_viewset(spec: FormSpec) -> type[viewsets.GenericViewSet]:

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from ecrf.audit.models import REASON_MAX_LENGTH
 from ecrf.accounts.roles import PARTICIPANT_LIST_ROLES, user_roles
 from ecrf.core.errors import DomainError, forbidden
 from ecrf.core.fields import EntryDateField, entry_formfield
@@ -39,12 +40,13 @@ def _spec(slug: str) -> FormSpec:
 class ChangeMeta(forms.Form):
     expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
     reason = forms.CharField(label=gettext_lazy("Reason for change"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
-                             help_text=gettext_lazy("Required once the form has been submitted."))
+                             max_length=REASON_MAX_LENGTH,
+                             help_text=gettext_lazy("Required once the form has been submitted; at most 1,000 characters."))
 
 
 class StatusForm(forms.Form):
     expected_version = forms.IntegerField(widget=forms.HiddenInput)
-    reason = forms.CharField(label=gettext_lazy("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(label=gettext_lazy("Reason"), widget=forms.Textarea(attrs={"rows": 2}), max_length=REASON_MAX_LENGTH)
 
 
 def entry_form(spec: FormSpec, data: Any = None, instance: Any = None, initial: dict[str, Any] | None = None) -> forms.ModelForm:

@@ -13,6 +13,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from ecrf.audit.models import REASON_MAX_LENGTH
 from ecrf.accounts.roles import Role, user_roles
 from ecrf.core.api import StrictSerializerMixin
 from ecrf.core.errors import forbidden, invalid, not_found
@@ -23,7 +24,7 @@ from ecrf.randomization.models import AllocationList, Slot, Unblinding, Unblindi
 
 
 class UnblindSerializer(StrictSerializerMixin, serializers.Serializer):
-    reason = serializers.CharField(allow_blank=True, required=False, default="")
+    reason = serializers.CharField(allow_blank=True, required=False, default="", max_length=REASON_MAX_LENGTH)
     password = serializers.CharField(allow_blank=True, required=False, default="", style={"input_type": "password"})
 
 

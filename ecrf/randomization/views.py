@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from ecrf.audit.models import REASON_MAX_LENGTH
 from ecrf.accounts.roles import SITE_ENTRY_ROLES, Role, require_role, user_roles
 from ecrf.core.errors import DomainError, forbidden, not_found
 from ecrf.crf.selectors import participant_get
@@ -51,7 +52,7 @@ def randomize(request: HttpRequest, pk: int) -> HttpResponse:
 
 class UnblindForm(forms.Form):
     reason = forms.CharField(label=gettext_lazy("Medical emergency: why the arm must be known"),
-                             widget=forms.Textarea(attrs={"rows": 3}))
+                             widget=forms.Textarea(attrs={"rows": 3}), max_length=REASON_MAX_LENGTH)
     password = forms.CharField(label=gettext_lazy("Your password (re-authentication)"), widget=forms.PasswordInput)
 
 
@@ -142,7 +143,7 @@ def list_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 class StudyUnblindForm(forms.Form):
-    reason = forms.CharField(label=gettext_lazy("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(label=gettext_lazy("Reason"), widget=forms.Textarea(attrs={"rows": 2}), max_length=REASON_MAX_LENGTH)
     password = forms.CharField(label=gettext_lazy("Your password (re-authentication)"), widget=forms.PasswordInput)
 
 

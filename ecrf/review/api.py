@@ -65,11 +65,11 @@ class LockInputSerializer(StrictSerializerMixin, serializers.Serializer):
     participant = serializers.IntegerField(required=False, help_text="The participant's id (participant level).")
     form = serializers.CharField(required=False, help_text="The form's type, its API slug (form level).")
     form_id = serializers.IntegerField(required=False, help_text="The form's id (form level).")
-    reason = serializers.CharField(help_text="Why, or the lock's label (the study lock's name).")
+    reason = serializers.CharField(max_length=500, help_text="Why, or the lock's label (the study lock's name).")
 
 
 class UnlockInputSerializer(StrictSerializerMixin, serializers.Serializer):
-    reason = serializers.CharField(help_text="Why the data must change again (audited).")
+    reason = serializers.CharField(max_length=500, help_text="Why the data must change again (audited).")
 
 
 class BlockerSerializer(serializers.Serializer):

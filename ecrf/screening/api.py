@@ -19,6 +19,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from ecrf.audit.models import REASON_MAX_LENGTH
 from ecrf.accounts.roles import SITE_ENTRY_ROLES, Role, user_roles
 from ecrf.core.api import StrictSerializerMixin
 from ecrf.core.errors import forbidden
@@ -108,14 +109,14 @@ class PatientDecisionSerializer(StrictSerializerMixin, serializers.Serializer):
     decided_at = serializers.DateTimeField()
     form_version = serializers.CharField(required=False, allow_blank=True, default="")
     withdrawal_type = serializers.ChoiceField(choices=WithdrawalType.choices, required=False, allow_blank=True, default="")
-    reason = serializers.CharField(required=False, allow_blank=True, default="")
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=REASON_MAX_LENGTH)
 
 
 class WithdrawalSerializer(StrictSerializerMixin, serializers.Serializer):
     expected_version = serializers.IntegerField()
     withdrawal_type = serializers.ChoiceField(choices=WithdrawalType.choices)
     withdrawn_on = serializers.DateField()
-    reason = serializers.CharField(required=False, allow_blank=True, default="")
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=REASON_MAX_LENGTH)
 
 
 class ConsentLifecycleViewSet(viewsets.GenericViewSet):

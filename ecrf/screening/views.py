@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from ecrf.audit.models import REASON_MAX_LENGTH
 from ecrf.accounts.roles import SITE_ENTRY_ROLES, Role, user_roles
 from ecrf.accounts.selectors import member_site_ids
 from ecrf.crf.views import apply_error as _apply_error
@@ -82,7 +83,8 @@ def _initial_extra(screening: Screening | None) -> dict[str, Any]:
 class ChangeMeta(forms.Form):
     expected_version = forms.IntegerField(widget=forms.HiddenInput)
     reason = forms.CharField(label=gettext_lazy("Reason for change"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
-                             help_text=gettext_lazy("Required once the form has been submitted."))
+                             max_length=REASON_MAX_LENGTH,
+                             help_text=gettext_lazy("Required once the form has been submitted; at most 1,000 characters."))
 
 
 def _require_log(user: Any) -> None:
@@ -192,14 +194,16 @@ class PatientDecisionForm(forms.Form):
     withdrawal_type = forms.ChoiceField(label=gettext_lazy("If refused: what the refusal withdraws from"),
                                         choices=[("", "—"), *WithdrawalType.choices], required=False,
                                         help_text=gettext_lazy("Required once the participant is randomized."))
-    reason = forms.CharField(label=gettext_lazy("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(label=gettext_lazy("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
+                             max_length=REASON_MAX_LENGTH)
 
 
 class WithdrawalForm(forms.Form):
     expected_version = forms.IntegerField(widget=forms.HiddenInput)
     withdrawal_type = forms.ChoiceField(label=gettext_lazy("Withdrawal"), choices=WithdrawalType.choices)
     withdrawn_on = EntryDateField(label=gettext_lazy("Date of withdrawal"), widget=_DATE)
-    reason = forms.CharField(label=gettext_lazy("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(label=gettext_lazy("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
+                             max_length=REASON_MAX_LENGTH)
 
     def __init__(self, *args: Any, allow_data_use: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

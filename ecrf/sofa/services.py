@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from ecrf.audit.models import append_many_to_chain
+from ecrf.audit.models import REASON_MAX_LENGTH, append_many_to_chain
 from ecrf.crf.guard import assert_writable, locked_participant_ids
 from ecrf.crf.models import Participant
 from ecrf.dosing.selectors import first_doses
@@ -197,10 +197,9 @@ def _days_cause(days: list[str], what: str) -> list[str]:
 
 
 def _fit_reason(reason: str) -> str:
-    """The history's reason column is bounded: a long list of causes is shortened, never refused
-    (a derivation must not fail because many inputs changed at once)."""
-    limit = SofaEndpoint.history.model._meta.get_field("history_change_reason").max_length or len(reason)
-    return reason if len(reason) <= limit else reason[:limit - 1] + "…"
+    """A reason is bounded (``REASON_MAX_LENGTH``): a long list of causes is shortened, never
+    refused (a derivation must not fail because many inputs changed at once)."""
+    return reason if len(reason) <= REASON_MAX_LENGTH else reason[:REASON_MAX_LENGTH - 1] + "…"
 
 
 def _describe_change(old: dict[str, Any] | None, new: dict[str, Any]) -> str:

@@ -7,6 +7,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from ecrf.audit.models import REASON_MAX_LENGTH
 from ecrf.accounts.roles import Role
 from ecrf.core.admin import RoleAdmin
 from ecrf.core.errors import DomainError
@@ -28,6 +29,7 @@ class SiteAdmin(RoleAdmin):
 class StudyForm(forms.ModelForm):
     expected_version = forms.IntegerField(widget=forms.HiddenInput)
     reason_for_change = forms.CharField(label=_("Reason for change"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
+                                        max_length=REASON_MAX_LENGTH,
                                         help_text=_("Required once the study is live."))
     request: HttpRequest
 
